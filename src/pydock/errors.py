@@ -1,0 +1,401 @@
+"""The exceptions pydock raises, in one hierarchy.
+
+::
+
+    PydockError
+    ├── TransportError                 the engine or registry could not be reached or talked to
+    │   ├── ConnectError
+    │   └── Timeout
+    ├── APIError(status_code, message) the server answered with an error status
+    │   ├── BadRequest                 400
+    │   ├── Unauthorized               401 / 403
+    │   ├── NotFound                   404
+    │   │   ├── ImageNotFound
+    │   │   └── ContainerNotFound
+    │   ├── Conflict                   409
+    │   ├── ServerError                5xx
+    │   └── RegistryError(code, message, detail)   an OCI distribution error
+    │       ├── BlobUnknown, BlobUploadInvalid, BlobUploadUnknown, DigestInvalid,
+    │       ├── ManifestBlobUnknown, ManifestInvalid, ManifestUnknown, NameInvalid,
+    │       ├── NameUnknown, SizeInvalid, RegistryUnauthorized, Denied,
+    │       └── Unsupported, TooManyRequests
+    ├── StreamError                    an error reported inside a 200 progress stream
+    │   ├── PullError
+    │   ├── PushError
+    │   └── BuildError(step, log)
+    ├── ContainerError(exit_code, stderr)
+    ├── DigestMismatch(expected, actual)
+    ├── UnsupportedFeature(backend, feature)
+    ├── InvalidConfiguration           a bad URL, environment or context
+    └── InvalidReference               (also a ValueError)
+
+Every error raised for a request carries ``method`` and ``path``; no message ever
+contains credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "APIError",
+    "BadRequest",
+    "BlobUnknown",
+    "BlobUploadInvalid",
+    "BlobUploadUnknown",
+    "BuildError",
+    "Conflict",
+    "ConnectError",
+    "ContainerError",
+    "ContainerNotFound",
+    "Denied",
+    "DigestInvalid",
+    "DigestMismatch",
+    "ImageNotFound",
+    "InvalidConfiguration",
+    "InvalidReference",
+    "ManifestBlobUnknown",
+    "ManifestInvalid",
+    "ManifestUnknown",
+    "NameInvalid",
+    "NameUnknown",
+    "NotFound",
+    "PullError",
+    "PushError",
+    "PydockError",
+    "RegistryError",
+    "RegistryUnauthorized",
+    "ServerError",
+    "SizeInvalid",
+    "StreamError",
+    "Timeout",
+    "TooManyRequests",
+    "TransportError",
+    "Unauthorized",
+    "Unsupported",
+    "UnsupportedFeature",
+]
+
+
+class PydockError(Exception):
+    """The root of every error pydock raises.
+
+    Attributes:
+        method: The HTTP method of the request that failed, when there was one.
+        path: The URL path of that request (no query string, no credentials).
+    """
+
+    def __init__(self, message: str, *, method: str | None = None, path: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+
+    def __str__(self) -> str:
+        if self.method and self.path:
+            return f"{self.message} ({self.method} {self.path})"
+        return self.message
+
+
+class TransportError(PydockError):
+    """The engine or registry could not be reached, or the connection broke."""
+
+
+class ConnectError(TransportError):
+    """No connection could be made (socket missing, refused, DNS, TLS handshake)."""
+
+
+class Timeout(TransportError):
+    """A connect, read, write or wait timed out."""
+
+
+class InvalidConfiguration(PydockError):
+    """A URL, environment variable, docker context or argument is not usable."""
+
+
+class APIError(PydockError):
+    """The server answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status code.
+        explanation: The server's own message, as it sent it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message, method=method, path=path)
+        self.status_code = status_code
+        self.explanation = message
+
+    def __str__(self) -> str:
+        base = f"{self.status_code}: {self.message}"
+        if self.method and self.path:
+            return f"{base} ({self.method} {self.path})"
+        return base
+
+
+class BadRequest(APIError):
+    """The server rejected the request's parameters (400)."""
+
+
+class Unauthorized(APIError):
+    """Authentication failed or is missing (401), or access was refused (403)."""
+
+
+class NotFound(APIError):
+    """The object does not exist (404)."""
+
+
+class ImageNotFound(NotFound):
+    """No such image."""
+
+
+class ContainerNotFound(NotFound):
+    """No such container."""
+
+
+class Conflict(APIError):
+    """The request conflicts with the object's state (409): name in use, container running..."""
+
+
+class ServerError(APIError):
+    """The server failed (5xx)."""
+
+
+class RegistryError(APIError):
+    """An error answered by an OCI distribution registry.
+
+    Attributes:
+        code: The OCI error code (``MANIFEST_UNKNOWN``...).
+        detail: The ``detail`` member of the error, if any.
+    """
+
+    code_name: str = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        detail: object = None,
+        method: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message, status_code=status_code, method=method, path=path)
+        self.code = code or self.code_name
+        self.detail = detail
+
+    def __str__(self) -> str:
+        base = f"{self.status_code} {self.code}: {self.message}"
+        if self.method and self.path:
+            return f"{base} ({self.method} {self.path})"
+        return base
+
+
+class BlobUnknown(RegistryError):
+    """BLOB_UNKNOWN: the blob is not known to the registry."""
+
+    code_name = "BLOB_UNKNOWN"
+
+
+class BlobUploadInvalid(RegistryError):
+    """BLOB_UPLOAD_INVALID: the upload is invalid."""
+
+    code_name = "BLOB_UPLOAD_INVALID"
+
+
+class BlobUploadUnknown(RegistryError):
+    """BLOB_UPLOAD_UNKNOWN: the upload session is not known."""
+
+    code_name = "BLOB_UPLOAD_UNKNOWN"
+
+
+class DigestInvalid(RegistryError):
+    """DIGEST_INVALID: the content does not match its digest."""
+
+    code_name = "DIGEST_INVALID"
+
+
+class ManifestBlobUnknown(RegistryError):
+    """MANIFEST_BLOB_UNKNOWN: a blob the manifest references is missing."""
+
+    code_name = "MANIFEST_BLOB_UNKNOWN"
+
+
+class ManifestInvalid(RegistryError):
+    """MANIFEST_INVALID: the manifest failed validation."""
+
+    code_name = "MANIFEST_INVALID"
+
+
+class ManifestUnknown(RegistryError):
+    """MANIFEST_UNKNOWN: no manifest for that tag or digest."""
+
+    code_name = "MANIFEST_UNKNOWN"
+
+
+class NameInvalid(RegistryError):
+    """NAME_INVALID: the repository name is invalid."""
+
+    code_name = "NAME_INVALID"
+
+
+class NameUnknown(RegistryError):
+    """NAME_UNKNOWN: the repository is not known."""
+
+    code_name = "NAME_UNKNOWN"
+
+
+class SizeInvalid(RegistryError):
+    """SIZE_INVALID: the content length does not match."""
+
+    code_name = "SIZE_INVALID"
+
+
+class RegistryUnauthorized(RegistryError, Unauthorized):
+    """UNAUTHORIZED: authentication is required."""
+
+    code_name = "UNAUTHORIZED"
+
+
+class Denied(RegistryError, Unauthorized):
+    """DENIED: access to the resource was denied."""
+
+    code_name = "DENIED"
+
+
+class Unsupported(RegistryError):
+    """UNSUPPORTED: the operation is not supported by this registry."""
+
+    code_name = "UNSUPPORTED"
+
+
+class TooManyRequests(RegistryError):
+    """TOOMANYREQUESTS: rate limited."""
+
+    code_name = "TOOMANYREQUESTS"
+
+
+REGISTRY_ERRORS: dict[str, type[RegistryError]] = {
+    cls.code_name: cls
+    for cls in (
+        BlobUnknown,
+        BlobUploadInvalid,
+        BlobUploadUnknown,
+        DigestInvalid,
+        ManifestBlobUnknown,
+        ManifestInvalid,
+        ManifestUnknown,
+        NameInvalid,
+        NameUnknown,
+        SizeInvalid,
+        RegistryUnauthorized,
+        Denied,
+        Unsupported,
+        TooManyRequests,
+    )
+}
+
+
+class StreamError(PydockError):
+    """An error the server reported inside an otherwise successful (200) stream."""
+
+
+class PullError(StreamError):
+    """Pulling an image failed; the engine said why in its progress stream."""
+
+
+class PushError(StreamError):
+    """Pushing an image failed; the engine said why in its progress stream."""
+
+
+class BuildError(StreamError):
+    """A build failed.
+
+    Attributes:
+        step: The step that failed (``"RUN false"``), when known.
+        log: The whole build log up to the failure.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        log: Sequence[str] = (),
+        method: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message, method=method, path=path)
+        self.step = step
+        self.log = list(log)
+
+
+class ContainerError(PydockError):
+    """A container exited with a non-zero code.
+
+    Attributes:
+        exit_code: The container's exit code.
+        stderr: What the container wrote to standard error.
+        command: The command that ran, when known.
+        image: The image it ran, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exit_code: int,
+        stderr: bytes = b"",
+        command: object = None,
+        image: str | None = None,
+    ):
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.stderr = stderr
+        self.command = command
+        self.image = image
+
+
+class DigestMismatch(PydockError):
+    """Content did not hash to the digest it was fetched or pushed by.
+
+    Attributes:
+        expected: The digest that was asked for.
+        actual: The digest of what arrived.
+    """
+
+    def __init__(self, message: str, *, expected: str, actual: str, **kw: str | None):
+        super().__init__(message, method=kw.get("method"), path=kw.get("path"))
+        self.expected = expected
+        self.actual = actual
+
+
+class UnsupportedFeature(PydockError):
+    """The engine (or its negotiated API version) lacks a feature.
+
+    Raised before any request is sent.
+
+    Attributes:
+        backend: ``"docker"`` or ``"podman"``.
+        feature: What was asked for.
+    """
+
+    def __init__(self, backend: str, feature: str, reason: str | None = None):
+        msg = f"{feature} is not supported on {backend}"
+        if reason:
+            msg += f": {reason}"
+        super().__init__(msg)
+        self.backend = backend
+        self.feature = feature
+
+
+class InvalidReference(PydockError, ValueError):
+    """An image reference is not valid; the message names the offending part."""
