@@ -1,0 +1,1 @@
+"""pydock's I/O layer, written once, async (anyio). ``_sync`` is generated from it."""

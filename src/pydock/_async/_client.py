@@ -1,0 +1,402 @@
+"""The async engine client: connection, negotiation, requests, retry and error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState
+
+from pydock._async._backend import AsyncClientBase, Lock, monotonic, sleep
+from pydock._async._transport import AsyncEngineTransport
+from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
+from pydock._core.dialect import BackendChoice, Session, facts_from_version
+from pydock._core.errmap import Resource, error_for_status
+from pydock._core.headers import redact_headers
+from pydock._core.models import EngineInfo, EngineVersion
+from pydock._core.retry import RetryPolicy, is_idempotent
+from pydock._version import __version__
+from pydock.errors import ConnectError, PydockError, Timeout, TransportError
+
+__all__ = ["DEFAULT_TIMEOUT", "AsyncClient"]
+
+log = logging.getLogger("pydock")
+http_log = logging.getLogger("pydock.http")
+
+#: Ten seconds to connect, a minute for everything else; streams read without a limit.
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+_USER_AGENT = f"pydock/{__version__}"
+_UNSET: Any = object()
+
+
+def _connect_failed(exc: BaseException) -> bool:
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+
+
+class _RetryDecision:
+    """tenacity ``retry=``: asks the policy whether an outcome deserves another try."""
+
+    def __init__(self, policy: RetryPolicy, idempotent: bool) -> None:
+        self.policy = policy
+        self.idempotent = idempotent
+
+    def __call__(self, state: RetryCallState) -> bool:
+        outcome = state.outcome
+        if outcome is None:
+            return False
+        if outcome.failed:
+            exc = outcome.exception()
+            if exc is None:
+                return False
+            if _connect_failed(exc):
+                return self.policy.should_retry_error(
+                    connect_failed=True, idempotent=self.idempotent
+                )
+            if isinstance(exc, httpx.TimeoutException):
+                return False
+            if isinstance(exc, httpx.TransportError):
+                return self.policy.should_retry_error(
+                    connect_failed=False, idempotent=self.idempotent
+                )
+            return False
+        response = outcome.result()
+        return isinstance(response, httpx.Response) and self.policy.should_retry_status(
+            response.status_code, idempotent=self.idempotent
+        )
+
+
+class _WaitDecision:
+    """tenacity ``wait=``: backoff with jitter, or what ``Retry-After`` asks for."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+
+    def __call__(self, state: RetryCallState) -> float:
+        retry_after = None
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            response = outcome.result()
+            if isinstance(response, httpx.Response):
+                retry_after = response.headers.get("retry-after")
+        return self.policy.delay(state.attempt_number, retry_after=retry_after)
+
+
+class _StopDecision:
+    """tenacity ``stop=``: bounded tries and bounded total time."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+
+    def __call__(self, state: RetryCallState) -> bool:
+        elapsed = state.seconds_since_start or 0.0
+        return self.policy.gives_up(state.attempt_number, elapsed, state.upcoming_sleep)
+
+
+def _last_outcome(state: RetryCallState) -> Any:
+    assert state.outcome is not None
+    return state.outcome.result()
+
+
+class AsyncClient(AsyncClientBase):
+    """A client for one Docker or Podman engine.
+
+    The constructor does no I/O: the engine is asked for its backend and API
+    version on the first call (or by :meth:`connect`).
+
+    Args:
+        base_url: ``unix:///path``, ``tcp://host:port``, ``http(s)://host:port``;
+            None resolves it like :meth:`from_env`.
+        backend: ``"auto"`` (detect), ``"docker"`` or ``"podman"``.
+        transport: Any httpx transport (``httpx.MockTransport`` in tests); by
+            default pydock's own transport for the engine's socket.
+        api_version: A Docker API version to use as is (``"1.41"``); None negotiates.
+        timeout: Default timeouts (seconds or ``httpx.Timeout``); streams read
+            without a read timeout unless a call says otherwise.
+        retry: The :class:`~pydock.RetryPolicy`; None uses the default policy.
+        tls: TLS settings for ``tcp://`` and ``https://`` engines.
+
+    Raises:
+        InvalidConfiguration: The URL or settings are not usable.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        backend: BackendChoice = "auto",
+        transport: httpx.AsyncBaseTransport | None = None,
+        api_version: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        tls: TLSConfig | None = None,
+    ) -> None:
+        if base_url is None:
+            endpoint = resolve_endpoint(prefer=backend)
+            base_url = endpoint.url
+            tls = tls or endpoint.tls
+        url = parse_engine_url(base_url, tls=tls is not None)
+        self.base_url = base_url
+        if transport is None:
+            ssl_context = tls.ssl_context() if (tls is not None and url.tls) else None
+            if url.tls and ssl_context is None:
+                ssl_context = TLSConfig().ssl_context()
+            transport = AsyncEngineTransport(
+                socket_path=url.socket_path,
+                host=url.host,
+                port=url.port,
+                ssl_context=ssl_context,
+                server_hostname=tls.server_hostname if tls is not None else None,
+            )
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            base_url=url.base_url,
+            timeout=self._timeout,
+            headers={"User-Agent": _USER_AGENT},
+        )
+        self._session = Session(backend_choice=backend, api_version_choice=api_version)
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._negotiation_lock = Lock()
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        backend: BackendChoice = "auto",
+        environ: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncClient:
+        """A client for the engine the environment names.
+
+        Reads ``DOCKER_HOST`` (with ``DOCKER_TLS_VERIFY`` and ``DOCKER_CERT_PATH``),
+        ``DOCKER_CONTEXT`` and the docker CLI's contexts, ``CONTAINER_HOST``,
+        then the default sockets.
+
+        Raises:
+            InvalidConfiguration: The environment names an unusable engine.
+        """
+        endpoint = resolve_endpoint(environ, prefer=backend)
+        tls = kwargs.pop("tls", None) or endpoint.tls
+        return cls(endpoint.url, backend=backend, tls=tls, **kwargs)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every connection to the engine."""
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url} backend={self._session.backend}>"
+
+    # -- negotiation ---------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Ask the engine for its backend and API version (done once, lazily).
+
+        Raises:
+            ConnectError: The engine cannot be reached.
+        """
+        if self._session.is_negotiated():
+            return
+        async with self._negotiation_lock:
+            if self._session.is_negotiated():
+                return
+            response = await self._send("GET", "/version", resource=None)
+            self._session.apply(facts_from_version(response.json()))
+            log.debug(
+                "engine %s: backend %s, Docker API %s",
+                self.base_url,
+                self._session.backend,
+                self._session.docker_api,
+            )
+
+    @property
+    def api_version(self) -> str | None:
+        """The Docker API version in use (None until negotiated)."""
+        api = self._session.docker_api
+        return ".".join(map(str, api)) if api else None
+
+    # -- requests ------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        resource: Resource = None,
+        idempotent: bool | None = None,
+        stream: bool = False,
+        timeout: Any = _UNSET,
+    ) -> httpx.Response:
+        """Send one request (already versioned); retry per policy; raise typed errors.
+
+        The answer's body is read unless ``stream`` is true; a streamed answer
+        must be closed by the caller.
+        """
+        if timeout is _UNSET:
+            timeout = self._stream_timeout() if stream else self._timeout
+        request = self._http.build_request(
+            method,
+            path,
+            params=_clean_params(params),
+            json=json,
+            content=content,
+            headers=headers,
+            timeout=timeout,
+        )
+        if idempotent is None:
+            idempotent = is_idempotent(method)
+        started = monotonic()
+        retrying = AsyncRetrying(
+            retry=_RetryDecision(self._retry, idempotent),
+            wait=_WaitDecision(self._retry),
+            stop=_StopDecision(self._retry),
+            sleep=sleep,
+            before_sleep=_discard_answer,
+            retry_error_callback=_last_outcome,
+        )
+        try:
+            response: httpx.Response = await retrying(self._http.send, request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise Timeout(f"timed out: {exc}", method=method, path=path) from exc
+        except httpx.ConnectError as exc:
+            raise ConnectError(
+                f"cannot reach the engine at {self.base_url}: {exc}", method=method, path=path
+            ) from exc
+        except httpx.TransportError as exc:
+            raise TransportError(str(exc) or type(exc).__name__, method=method, path=path) from exc
+        if http_log.isEnabledFor(logging.INFO):
+            http_log.info(
+                "%s %s -> %d (%.1f ms)",
+                method,
+                path,
+                response.status_code,
+                (monotonic() - started) * 1000,
+            )
+            if http_log.isEnabledFor(logging.DEBUG):
+                http_log.debug("request headers: %s", redact_headers(request.headers.items()))
+        if response.status_code >= 400:
+            body = await response.aread()
+            await response.aclose()
+            raise error_for_status(
+                response.status_code, body, method=method, path=path, resource=resource
+            )
+        if not stream:
+            try:
+                await response.aread()
+            except httpx.TimeoutException as exc:
+                raise Timeout(f"timed out: {exc}", method=method, path=path) from exc
+            except httpx.TransportError as exc:
+                raise TransportError(str(exc), method=method, path=path) from exc
+            finally:
+                await response.aclose()
+        return response
+
+    def _stream_timeout(self) -> httpx.Timeout:
+        t = self._timeout
+        return httpx.Timeout(connect=t.connect, read=None, write=t.write, pool=t.pool)
+
+    async def _request(
+        self,
+        method: str,
+        docker_path: str,
+        libpod_path: str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Negotiate if needed, version the path for the backend, and send."""
+        await self.connect()
+        return await self._send(method, self._session.path(docker_path, libpod_path), **kwargs)
+
+    async def _json(
+        self, method: str, docker_path: str, libpod_path: str | None = None, **kwargs: Any
+    ) -> Any:
+        response = await self._request(method, docker_path, libpod_path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise PydockError(
+                f"the engine answered with invalid JSON: {response.content[:200]!r}",
+                method=method,
+                path=response.request.url.path,
+            ) from exc
+
+    @asynccontextmanager
+    async def _stream(
+        self, method: str, docker_path: str, libpod_path: str | None = None, **kwargs: Any
+    ) -> AsyncIterator[httpx.Response]:
+        """A streamed answer, closed when the block ends."""
+        response = await self._request(method, docker_path, libpod_path, stream=True, **kwargs)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    # -- system --------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        """Whether the engine answers ``/_ping`` with ``OK``.
+
+        Raises:
+            ConnectError: The engine cannot be reached.
+        """
+        response = await self._send("GET", "/_ping")
+        return response.text.strip() == "OK"
+
+    async def version(self) -> EngineVersion:
+        """The engine's version and API versions.
+
+        Raises:
+            ConnectError: The engine cannot be reached.
+        """
+        response = await self._send("GET", "/version")
+        payload = response.json()
+        if not self._session.is_negotiated():
+            self._session.apply(facts_from_version(payload))
+        return EngineVersion.from_api(payload)
+
+    async def info(self) -> EngineInfo:
+        """System-wide information (Docker's ``/info`` shape, on Podman too).
+
+        Raises:
+            ConnectError: The engine cannot be reached.
+        """
+        return EngineInfo.from_api(await self._json("GET", "/info"))
+
+
+async def _discard_answer(state: RetryCallState) -> None:
+    """Before sleeping for a retry, close the answer that will be thrown away."""
+    outcome = state.outcome
+    if outcome is not None and not outcome.failed:
+        response = outcome.result()
+        if isinstance(response, httpx.Response):
+            await response.aclose()
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Drop None values and spell booleans the way both engines accept."""
+    if not params:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,1 @@
+"""pydock's sans-I/O core: pure functions and small state machines."""

@@ -1,0 +1,86 @@
+"""The client against the real engines: ping, version, info, negotiation, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import pydock
+from pydock.errors import ContainerNotFound, UnsupportedFeature
+from tests.conftest import Engine
+
+
+@pytest.mark.anyio
+async def test_ping(async_client: pydock.AsyncClient) -> None:
+    assert await async_client.ping() is True
+
+
+@pytest.mark.anyio
+async def test_version_reports_the_real_engine(
+    async_client: pydock.AsyncClient, engine: Engine
+) -> None:
+    version = await async_client.version()
+    assert version.backend == engine.name
+    if engine.name == "docker":
+        assert version.version.startswith("20.10")
+        assert "Engine" in version.components
+    else:
+        assert version.version.startswith("4.")
+        assert "Podman Engine" in version.components
+    assert version.api_version.startswith("1.")
+    assert version.os == "linux"
+
+
+@pytest.mark.anyio
+async def test_backend_is_detected_lazily(engine: Engine) -> None:
+    async with pydock.AsyncClient(engine.url) as client:
+        await client.connect()
+        assert client.backend == engine.name
+        assert client.api_version == "1.41"
+
+
+@pytest.mark.anyio
+async def test_info_describes_the_host(async_client: pydock.AsyncClient) -> None:
+    info = await async_client.info()
+    assert info.ncpu >= 1
+    assert info.mem_total > 0
+    assert info.server_version
+    assert info.images >= 1  # the rig's busybox image
+
+
+@pytest.mark.anyio
+async def test_explicit_api_version_wins(engine: Engine) -> None:
+    async with pydock.AsyncClient(engine.url, api_version="1.30") as client:
+        await client.connect()
+        assert client.api_version == "1.30"
+        assert await client.ping()
+
+
+@pytest.mark.anyio
+async def test_missing_container_is_a_typed_error(async_client: pydock.AsyncClient) -> None:
+    with pytest.raises(ContainerNotFound) as caught:
+        await async_client._json(
+            "GET", "/containers/pydock-no-such-container/json", resource="container"
+        )
+    assert caught.value.status_code == 404
+    assert caught.value.method == "GET"
+    assert caught.value.path is not None
+    assert caught.value.path.endswith("/containers/pydock-no-such-container/json")
+    assert "pydock-no-such-container" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_feature_missing_from_negotiated_version_fails_before_sending(
+    docker_engine: Engine,
+) -> None:
+    async with pydock.AsyncClient(docker_engine.url, api_version="1.24") as client:
+        await client.connect()
+        with pytest.raises(UnsupportedFeature) as caught:
+            client._session.require("platform")
+        assert caught.value.backend == "docker"
+        assert "1.32" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_many_requests_reuse_connections(async_client: pydock.AsyncClient) -> None:
+    for _ in range(50):
+        assert await async_client.ping()
