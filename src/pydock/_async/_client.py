@@ -11,7 +11,10 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState
 
 from pydock._async._backend import AsyncClientBase, Lock, monotonic, sleep
+from pydock._async._containers import AsyncContainers
+from pydock._async._images import AsyncImages
 from pydock._async._transport import AsyncEngineTransport
+from pydock._async._upgrade import AsyncRawStream
 from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
 from pydock._core.dialect import BackendChoice, Session, facts_from_version
 from pydock._core.errmap import Resource, error_for_status
@@ -160,6 +163,10 @@ class AsyncClient(AsyncClientBase):
         self._session = Session(backend_choice=backend, api_version_choice=api_version)
         self._retry = retry if retry is not None else RetryPolicy()
         self._negotiation_lock = Lock()
+        #: The engine's images.
+        self.images = AsyncImages(self)
+        #: The engine's containers.
+        self.containers = AsyncContainers(self)
 
     @classmethod
     def from_env(
@@ -345,6 +352,41 @@ class AsyncClient(AsyncClientBase):
             yield response
         finally:
             await response.aclose()
+
+    async def _upgrade(
+        self,
+        method: str,
+        docker_path: str,
+        libpod_path: str | None = None,
+        *,
+        tty: bool,
+        **kwargs: Any,
+    ) -> AsyncRawStream:
+        """Send a request that upgrades the connection (attach, exec start with stdin).
+
+        Raises:
+            PydockError: The engine did not upgrade the connection.
+        """
+        headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
+        headers.update(kwargs.pop("headers", None) or {})
+        response = await self._request(
+            method,
+            docker_path,
+            libpod_path,
+            headers=headers,
+            stream=True,
+            idempotent=False,
+            **kwargs,
+        )
+        network = response.extensions.get("network_stream")
+        if response.status_code != 101 or network is None:
+            await response.aclose()
+            raise PydockError(
+                f"the engine answered {response.status_code} instead of upgrading the connection",
+                method=method,
+                path=response.request.url.path,
+            )
+        return AsyncRawStream(network, tty=tty)
 
     # -- system --------------------------------------------------------------
 

@@ -19,7 +19,10 @@ from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._sync._backend import ClientBase, Lock, monotonic, sleep
+from pydock._sync._containers import Containers
+from pydock._sync._images import Images
 from pydock._sync._transport import EngineTransport
+from pydock._sync._upgrade import RawStream
 from pydock._version import __version__
 from pydock.errors import ConnectError, PydockError, Timeout, TransportError
 
@@ -162,6 +165,10 @@ class Client(ClientBase):
         self._session = Session(backend_choice=backend, api_version_choice=api_version)
         self._retry = retry if retry is not None else RetryPolicy()
         self._negotiation_lock = Lock()
+        #: The engine's images.
+        self.images = Images(self)
+        #: The engine's containers.
+        self.containers = Containers(self)
 
     @classmethod
     def from_env(
@@ -347,6 +354,41 @@ class Client(ClientBase):
             yield response
         finally:
             response.close()
+
+    def _upgrade(
+        self,
+        method: str,
+        docker_path: str,
+        libpod_path: str | None = None,
+        *,
+        tty: bool,
+        **kwargs: Any,
+    ) -> RawStream:
+        """Send a request that upgrades the connection (attach, exec start with stdin).
+
+        Raises:
+            PydockError: The engine did not upgrade the connection.
+        """
+        headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
+        headers.update(kwargs.pop("headers", None) or {})
+        response = self._request(
+            method,
+            docker_path,
+            libpod_path,
+            headers=headers,
+            stream=True,
+            idempotent=False,
+            **kwargs,
+        )
+        network = response.extensions.get("network_stream")
+        if response.status_code != 101 or network is None:
+            response.close()
+            raise PydockError(
+                f"the engine answered {response.status_code} instead of upgrading the connection",
+                method=method,
+                path=response.request.url.path,
+            )
+        return RawStream(network, tty=tty)
 
     # -- system --------------------------------------------------------------
 
