@@ -1,0 +1,909 @@
+"""Containers without I/O: create bodies, option parsing and the models read from answers.
+
+Everything here is pure: ``run()``/``create()`` arguments become a Docker
+create body (both engines accept it: Podman through its Docker-compatible
+endpoint), and inspect/list/exec/stats answers become typed snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal, TypeAlias, TypedDict
+
+import attrs
+
+from pydock._core.models import parse_time
+from pydock._core.streams import STDERR, STDOUT, Frame
+
+__all__ = [
+    "DEFAULT_MAX_LINE",
+    "ChangeKind",
+    "ContainerChange",
+    "ContainerEvent",
+    "ContainerState",
+    "ContainerStats",
+    "CreateOptions",
+    "ExecResult",
+    "Healthcheck",
+    "LogAssembler",
+    "LogLine",
+    "PortBinding",
+    "PortsArg",
+    "PruneReport",
+    "RestartPolicy",
+    "RunResult",
+    "TopResult",
+    "build_create_body",
+    "container_fields_from_inspect",
+    "container_fields_from_list",
+    "encode_filters",
+    "normalize_port",
+    "parse_memory",
+    "parse_ports",
+    "parse_volume_spec",
+]
+
+RestartName = Literal["no", "on-failure", "always", "unless-stopped"]
+_RESTART_NAMES: tuple[RestartName, ...] = ("no", "on-failure", "always", "unless-stopped")
+
+
+# --------------------------------------------------------------------------- restart policy
+
+
+@attrs.frozen
+class RestartPolicy:
+    """What the engine does when a container stops.
+
+    Build one with :meth:`no`, :meth:`on_failure`, :meth:`always`,
+    :meth:`unless_stopped`, or :meth:`parse` a CLI string (``"on-failure:3"``).
+
+    Attributes:
+        name: ``"no"``, ``"on-failure"``, ``"always"`` or ``"unless-stopped"``.
+        max_retries: For ``on-failure``: how many restarts at most (0: no limit).
+    """
+
+    name: RestartName = "no"
+    max_retries: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        if self.name not in _RESTART_NAMES:
+            raise ValueError(f"unknown restart policy {self.name!r}")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must not be negative")
+        if self.max_retries and self.name != "on-failure":
+            raise ValueError(f"max_retries only applies to on-failure, not {self.name!r}")
+
+    @classmethod
+    def no(cls) -> RestartPolicy:
+        """Never restart."""
+        return cls("no")
+
+    @classmethod
+    def on_failure(cls, max_retries: int = 0) -> RestartPolicy:
+        """Restart after a non-zero exit, at most ``max_retries`` times (0: no limit)."""
+        return cls("on-failure", max_retries)
+
+    @classmethod
+    def always(cls) -> RestartPolicy:
+        """Always restart, also when the engine starts again."""
+        return cls("always")
+
+    @classmethod
+    def unless_stopped(cls) -> RestartPolicy:
+        """Restart unless the container was stopped by hand."""
+        return cls("unless-stopped")
+
+    @classmethod
+    def parse(cls, text: str) -> RestartPolicy:
+        """Parse the docker CLI's ``--restart`` value: ``no``, ``on-failure[:N]``, ``always``...
+
+        Raises:
+            ValueError: Not a restart policy.
+        """
+        name, sep, count = text.strip().partition(":")
+        if name == "":
+            name = "no"
+        if name not in _RESTART_NAMES:
+            raise ValueError(f"unknown restart policy {text!r}")
+        if sep:
+            if name != "on-failure":
+                raise ValueError(f"only on-failure takes a retry count: {text!r}")
+            try:
+                retries = int(count)
+            except ValueError:
+                raise ValueError(f"invalid retry count in restart policy {text!r}") from None
+            return cls("on-failure", retries)
+        return cls(name)
+
+    @classmethod
+    def coerce(cls, value: RestartPolicy | str | Mapping[str, Any]) -> RestartPolicy:
+        """Accept a policy, a CLI string, or Docker's ``{"Name", "MaximumRetryCount"}``.
+
+        Raises:
+            ValueError: Not a restart policy.
+        """
+        if isinstance(value, RestartPolicy):
+            return value
+        if isinstance(value, str):
+            return cls.parse(value)
+        return cls.from_api(value)
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any] | None) -> RestartPolicy:
+        """Read Docker's ``HostConfig.RestartPolicy``."""
+        if not payload:
+            return cls("no")
+        name = str(payload.get("Name") or "no")
+        retries = int(payload.get("MaximumRetryCount") or 0)
+        if name not in _RESTART_NAMES:
+            return cls("no")
+        return cls(name, retries if name == "on-failure" else 0)
+
+    def to_api(self) -> dict[str, Any]:
+        """Docker's ``HostConfig.RestartPolicy``."""
+        return {"Name": self.name, "MaximumRetryCount": self.max_retries}
+
+    def __str__(self) -> str:
+        if self.name == "on-failure" and self.max_retries:
+            return f"on-failure:{self.max_retries}"
+        return self.name
+
+
+# --------------------------------------------------------------------------- healthcheck
+
+_NS = 1_000_000_000
+
+
+def _ns(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds * _NS)
+
+
+@attrs.frozen
+class Healthcheck:
+    """A container health check (``docker run --health-cmd ...``).
+
+    Attributes:
+        test: A shell command (run with ``CMD-SHELL``), or the full form
+            (``["CMD", "prog", "arg"]``, ``["CMD-SHELL", "cmd"]``, ``["NONE"]``).
+        interval: Seconds between checks.
+        timeout: Seconds before a check counts as failed.
+        retries: Failures in a row that make the container unhealthy.
+        start_period: Seconds of start-up during which failures do not count.
+    """
+
+    test: str | Sequence[str]
+    interval: float | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    start_period: float | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """Docker's ``Healthcheck`` object (durations in nanoseconds)."""
+        test = ["CMD-SHELL", self.test] if isinstance(self.test, str) else list(self.test)
+        body: dict[str, Any] = {"Test": test}
+        for key, value in (
+            ("Interval", _ns(self.interval)),
+            ("Timeout", _ns(self.timeout)),
+            ("StartPeriod", _ns(self.start_period)),
+            ("Retries", self.retries),
+        ):
+            if value is not None:
+                body[key] = value
+        return body
+
+
+# --------------------------------------------------------------------------- ports
+
+#: One host side of a published port: a host port, ``(ip, port)``, ``(ip,)``, or None (any free).
+HostPortSpec: TypeAlias = "int | str | tuple[str] | tuple[str, int | str | None] | None"
+#: ``ports=`` of ``run``/``create``.
+PortsArg: TypeAlias = "Mapping[int | str, HostPortSpec | Sequence[HostPortSpec]]"
+
+_PORT_KEY = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$")
+
+
+def normalize_port(key: int | str) -> str:
+    """``80`` or ``"80"`` → ``"80/tcp"``; ``"53/udp"`` stays.
+
+    Raises:
+        ValueError: Not a container port.
+    """
+    m = _PORT_KEY.match(str(key).strip().lower())
+    if not m or not 0 < int(m.group(1)) < 65536:
+        raise ValueError(f"not a container port: {key!r} (use 80, '80/tcp' or '53/udp')")
+    return f"{int(m.group(1))}/{m.group(2) or 'tcp'}"
+
+
+@attrs.frozen
+class PortBinding:
+    """Where a container port is published on the host.
+
+    Attributes:
+        host_ip: The host address (``""`` or ``"0.0.0.0"``: every address).
+        host_port: The host port (None: not published yet, or chosen when started).
+    """
+
+    host_ip: str
+    host_port: int | None
+
+
+def _host_binding(spec: Any) -> dict[str, str]:
+    ip = ""
+    port: Any = spec
+    if isinstance(spec, tuple):
+        if not 1 <= len(spec) <= 2:
+            raise ValueError(f"a host binding is (ip,) or (ip, port), not {spec!r}")
+        ip = str(spec[0])
+        port = spec[1] if len(spec) == 2 else None
+    if port is None or port == "":
+        return {"HostIp": ip, "HostPort": ""}
+    if isinstance(port, bool) or not str(port).isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"not a host port: {port!r}")
+    return {"HostIp": ip, "HostPort": str(int(port)) if int(port) else ""}
+
+
+def port_bindings(
+    ports: PortsArg,
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, str]]]]:
+    """``ports=`` → ``(ExposedPorts, HostConfig.PortBindings)``.
+
+    Values: a host port, ``(ip, port)``, ``(ip,)``/``(ip, None)``, None for any
+    free port, or a list of those to publish one port several times.
+
+    Raises:
+        ValueError: A key or value is not a port.
+    """
+    exposed: dict[str, dict[str, Any]] = {}
+    bindings: dict[str, list[dict[str, str]]] = {}
+    for key, value in ports.items():
+        port = normalize_port(key)
+        exposed[port] = {}
+        specs: Sequence[Any] = value if isinstance(value, list) else [value]
+        bindings[port] = [_host_binding(spec) for spec in specs]
+    return exposed, bindings
+
+
+def parse_ports(payload: Any) -> dict[str, list[PortBinding]]:
+    """Read published ports from ``NetworkSettings.Ports`` (inspect) or ``Ports`` (list).
+
+    Exposed ports that are not published map to an empty list.
+    """
+    out: dict[str, list[PortBinding]] = {}
+    if isinstance(payload, Mapping):
+        for key, bindings in payload.items():
+            items = out.setdefault(str(key), [])
+            for b in bindings or []:
+                port = b.get("HostPort")
+                items.append(PortBinding(str(b.get("HostIp") or ""), int(port) if port else None))
+    elif isinstance(payload, list):
+        for entry in payload:
+            if not isinstance(entry, Mapping) or "PrivatePort" not in entry:
+                continue
+            key = f"{entry['PrivatePort']}/{entry.get('Type') or 'tcp'}"
+            items = out.setdefault(key, [])
+            public = entry.get("PublicPort")
+            if public:
+                items.append(PortBinding(str(entry.get("IP") or ""), int(public)))
+    return out
+
+
+# --------------------------------------------------------------------------- volumes, memory, env
+
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+#: ``volumes=``: ``["src:/dst[:mode]"]``, ``{src: "/dst"}``,
+#: or ``{src: {"bind": "/dst", "mode": "ro"}}``.
+VolumesArg: TypeAlias = "Sequence[str] | Mapping[str, str | Mapping[str, str]]"
+
+
+def parse_memory(value: int | str) -> int:
+    """``"64m"``, ``"1g"``, ``"512k"``, ``1048576`` → bytes (binary units, like docker).
+
+    Raises:
+        ValueError: Not a size.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a memory size: {value!r}")
+    if isinstance(value, int):
+        return value
+    m = _MEMORY.match(value)
+    if not m:
+        raise ValueError(f"not a memory size: {value!r} (use bytes or 64m, 1g...)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def parse_volume_spec(spec: str) -> str:
+    """Check one ``src:/dst[:mode]`` bind spec and return it.
+
+    ``src`` is a host path (starting with ``/``) or a volume name.
+
+    Raises:
+        ValueError: The spec is not ``src:/dst[:mode]``.
+    """
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1].startswith("/"):
+        raise ValueError(f"a volume is 'source:/container/path[:mode]', not {spec!r}")
+    return spec
+
+
+def volume_binds(volumes: VolumesArg) -> list[str]:
+    """``volumes=`` → ``HostConfig.Binds``.
+
+    Raises:
+        ValueError: A spec is malformed.
+    """
+    if isinstance(volumes, str):
+        return [parse_volume_spec(volumes)]
+    if isinstance(volumes, Mapping):
+        binds = []
+        for source, target in volumes.items():
+            if isinstance(target, str):
+                binds.append(parse_volume_spec(f"{source}:{target}"))
+            else:
+                mode = target.get("mode")
+                spec = f"{source}:{target['bind']}" + (f":{mode}" if mode else "")
+                binds.append(parse_volume_spec(spec))
+        return binds
+    return [parse_volume_spec(v) for v in volumes]
+
+
+def environment_list(environment: Mapping[str, Any] | Sequence[str]) -> list[str]:
+    """``{"A": "1"}`` or ``["A=1"]`` → ``["A=1"]``."""
+    if isinstance(environment, Mapping):
+        return [f"{k}={'' if v is None else v}" for k, v in environment.items()]
+    return [str(e) for e in environment]
+
+
+def _command(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        import shlex
+
+        return shlex.split(value)
+    return list(value)
+
+
+def build_create_body(
+    image: str,
+    command: str | Sequence[str] | None = None,
+    *,
+    name: str | None = None,
+    auto_remove: bool = False,
+    restart: RestartPolicy | str | Mapping[str, Any] | None = None,
+    ports: PortsArg | None = None,
+    environment: Mapping[str, Any] | Sequence[str] | None = None,
+    volumes: VolumesArg | None = None,
+    user: str | None = None,
+    workdir: str | None = None,
+    entrypoint: str | Sequence[str] | None = None,
+    tty: bool = False,
+    stdin_open: bool = False,
+    labels: Mapping[str, str] | None = None,
+    hostname: str | None = None,
+    network_mode: str | None = None,
+    mem_limit: int | str | None = None,
+    nano_cpus: int | None = None,
+    cpus: float | None = None,
+    healthcheck: Healthcheck | Mapping[str, Any] | None = None,
+    privileged: bool = False,
+    cap_add: Sequence[str] | None = None,
+    extra_hosts: Mapping[str, str] | None = None,
+    attach: bool = False,
+) -> dict[str, Any]:
+    """The Docker ``POST /containers/create`` body for ``run()``/``create()`` arguments.
+
+    Podman's Docker-compatible endpoint takes the same body.
+
+    Raises:
+        ValueError: An argument is malformed (a port, volume, size, policy...).
+    """
+    body: dict[str, Any] = {"Image": image}
+    host: dict[str, Any] = {}
+    cmd = _command(command)
+    if cmd is not None:
+        body["Cmd"] = cmd
+    ep = _command(entrypoint)
+    if ep is not None:
+        body["Entrypoint"] = ep
+    if environment is not None:
+        body["Env"] = environment_list(environment)
+    if user is not None:
+        body["User"] = user
+    if workdir is not None:
+        body["WorkingDir"] = workdir
+    if hostname is not None:
+        body["Hostname"] = hostname
+    if labels:
+        body["Labels"] = {str(k): str(v) for k, v in labels.items()}
+    body["Tty"] = bool(tty)
+    if stdin_open:
+        body["OpenStdin"] = True
+        body["AttachStdin"] = True
+        body["StdinOnce"] = True
+    if attach:
+        body["AttachStdout"] = True
+        body["AttachStderr"] = True
+    if ports:
+        exposed, bindings = port_bindings(ports)
+        body["ExposedPorts"] = exposed
+        host["PortBindings"] = bindings
+    if volumes:
+        host["Binds"] = volume_binds(volumes)
+    if restart is not None:
+        policy = RestartPolicy.coerce(restart)
+        if auto_remove and policy.name != "no":
+            raise ValueError("a container removed on exit cannot have a restart policy")
+        host["RestartPolicy"] = policy.to_api()
+    if auto_remove:
+        host["AutoRemove"] = True
+    if network_mode is not None:
+        host["NetworkMode"] = network_mode
+    if mem_limit is not None:
+        host["Memory"] = parse_memory(mem_limit)
+    if nano_cpus is not None and cpus is not None:
+        raise ValueError("give nano_cpus or cpus, not both")
+    if cpus is not None:
+        host["NanoCpus"] = int(cpus * 1e9)
+    elif nano_cpus is not None:
+        host["NanoCpus"] = int(nano_cpus)
+    if privileged:
+        host["Privileged"] = True
+    if cap_add:
+        host["CapAdd"] = list(cap_add)
+    if extra_hosts:
+        host["ExtraHosts"] = [f"{h}:{ip}" for h, ip in extra_hosts.items()]
+    if healthcheck is not None:
+        body["Healthcheck"] = (
+            healthcheck.to_api() if isinstance(healthcheck, Healthcheck) else dict(healthcheck)
+        )
+    if host:
+        body["HostConfig"] = host
+    return body
+
+
+def encode_filters(filters: Mapping[str, Any] | None) -> str | None:
+    """``filters=`` → the JSON the engines take (``{"label": ["a=b"], ...}``).
+
+    Values may be a string, a list of strings, a bool, or for ``label`` a
+    mapping (``{"app": "web"}`` → ``["app=web"]``).
+    """
+    if not filters:
+        return None
+    out: dict[str, list[str]] = {}
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            items = [f"{k}={v}" if v is not None else str(k) for k, v in value.items()]
+        elif isinstance(value, bool):
+            items = ["true" if value else "false"]
+        elif isinstance(value, (str, int)):
+            items = [str(value)]
+        else:
+            items = [str(v) for v in value]
+        out[key] = items
+    return json.dumps(out, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------- models
+
+
+@attrs.frozen
+class ContainerState:
+    """The runtime state of a container (inspect's ``State``).
+
+    Attributes:
+        status: ``created``, ``running``, ``paused``, ``restarting``, ``exited``...
+        running: Whether it runs (also while paused).
+        paused: Whether it is paused.
+        restarting: Whether the engine is restarting it.
+        oom_killed: Whether it was killed for using too much memory.
+        dead: Whether it is dead.
+        pid: Its main process on the host (0 when not running).
+        exit_code: The exit code of the last run.
+        error: The engine's error message, if any.
+        started_at: When it last started.
+        finished_at: When it last stopped.
+        health: ``starting``, ``healthy``, ``unhealthy``, or None without a health check.
+    """
+
+    status: str
+    running: bool
+    paused: bool
+    restarting: bool
+    oom_killed: bool
+    dead: bool
+    pid: int
+    exit_code: int
+    error: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    health: str | None
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> ContainerState:
+        """Read inspect's ``State``."""
+        health = payload.get("Health") or {}
+        health_status = health.get("Status") if isinstance(health, Mapping) else None
+        return cls(
+            status=str(payload.get("Status") or ""),
+            running=bool(payload.get("Running")),
+            paused=bool(payload.get("Paused")),
+            restarting=bool(payload.get("Restarting")),
+            oom_killed=bool(payload.get("OOMKilled")),
+            dead=bool(payload.get("Dead")),
+            pid=int(payload.get("Pid") or 0),
+            exit_code=int(payload.get("ExitCode") or 0),
+            error=str(payload.get("Error") or ""),
+            started_at=parse_time(payload.get("StartedAt")),
+            finished_at=parse_time(payload.get("FinishedAt")),
+            health=str(health_status) if health_status else None,
+        )
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def container_fields_from_inspect(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a container snapshot, from ``GET /containers/{id}/json``."""
+    config = payload.get("Config") or {}
+    state = payload.get("State")
+    network = payload.get("NetworkSettings") or {}
+    host = payload.get("HostConfig") or {}
+    state_model = ContainerState.from_api(state) if isinstance(state, Mapping) else None
+    return {
+        "id": str(payload.get("Id", "")),
+        "name": str(payload.get("Name") or "").lstrip("/"),
+        "image": str(config.get("Image") or payload.get("Image") or ""),
+        "image_id": str(payload.get("Image") or ""),
+        "status": state_model.status if state_model else "",
+        "ports": parse_ports(network.get("Ports")),
+        "labels": _labels(config.get("Labels")),
+        "created": parse_time(payload.get("Created")),
+        "restart_count": int(payload.get("RestartCount") or 0),
+        "restart_policy": RestartPolicy.from_api(host.get("RestartPolicy")),
+        "tty": bool(config.get("Tty")),
+        "state": state_model,
+        "attrs": payload,
+    }
+
+
+def container_fields_from_list(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a container snapshot, from one ``GET /containers/json`` entry.
+
+    A list entry lacks the restart count, the restart policy, the TTY flag and
+    the detailed state: those are None (``reload()`` fills them).
+    """
+    names = payload.get("Names") or []
+    return {
+        "id": str(payload.get("Id", "")),
+        "name": str(names[0]).lstrip("/") if names else "",
+        "image": str(payload.get("Image") or ""),
+        "image_id": str(payload.get("ImageID") or ""),
+        "status": str(payload.get("State") or ""),
+        "ports": parse_ports(payload.get("Ports") or []),
+        "labels": _labels(payload.get("Labels")),
+        "created": parse_time(payload.get("Created")),
+        "restart_count": None,
+        "restart_policy": None,
+        "tty": None,
+        "state": None,
+        "attrs": payload,
+    }
+
+
+@attrs.frozen
+class RunResult:
+    """What a container that ran to the end left behind.
+
+    Attributes:
+        exit_code: Its exit code.
+        stdout: Everything it wrote to standard output (with a TTY: all output).
+        stderr: Everything it wrote to standard error (empty with a TTY).
+    """
+
+    exit_code: int
+    stdout: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    stderr: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+
+
+@attrs.frozen
+class ExecResult:
+    """What a command run with ``exec`` left behind.
+
+    Attributes:
+        exit_code: Its exit code.
+        stdout: Its standard output (with a TTY: all output).
+        stderr: Its standard error (empty with a TTY).
+    """
+
+    exit_code: int
+    stdout: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    stderr: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+
+
+@attrs.frozen
+class PruneReport:
+    """What a prune removed.
+
+    Attributes:
+        deleted: Ids of the removed objects.
+        space_reclaimed: Bytes freed.
+    """
+
+    deleted: list[str]
+    space_reclaimed: int
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any] | None) -> PruneReport:
+        """Read ``POST /containers/prune``'s answer."""
+        payload = payload or {}
+        return cls(
+            deleted=[str(i) for i in payload.get("ContainersDeleted") or []],
+            space_reclaimed=int(payload.get("SpaceReclaimed") or 0),
+        )
+
+
+@attrs.frozen
+class TopResult:
+    """The processes of a container (``docker top``).
+
+    Attributes:
+        titles: Column titles (``UID``, ``PID``, ``CMD``...).
+        processes: One row of column values per process.
+    """
+
+    titles: list[str]
+    processes: list[list[str]]
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> TopResult:
+        """Read ``GET /containers/{id}/top``'s answer."""
+        titles = [str(t) for t in payload.get("Titles") or []]
+        rows = [[str(c) for c in row] for row in payload.get("Processes") or []]
+        if len(titles) == 1 and len(titles[0].split()) > 1:
+            # Podman runs the container's own ps and relays its lines unsplit.
+            titles = titles[0].split()
+            rows = [row[0].split(None, len(titles) - 1) if len(row) == 1 else row for row in rows]
+        return cls(titles=titles, processes=rows)
+
+
+ChangeKind = Literal["modified", "added", "deleted"]
+_KINDS: dict[int, ChangeKind] = {0: "modified", 1: "added", 2: "deleted"}
+
+
+@attrs.frozen
+class ContainerChange:
+    """One change to a container's filesystem (``docker diff``).
+
+    Attributes:
+        path: The changed path.
+        kind: ``"modified"``, ``"added"`` or ``"deleted"``.
+    """
+
+    path: str
+    kind: ChangeKind
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> ContainerChange:
+        """Read one entry of ``GET /containers/{id}/changes``."""
+        return cls(
+            str(payload.get("Path", "")), _KINDS.get(int(payload.get("Kind", 0)), "modified")
+        )
+
+
+@attrs.frozen
+class ContainerStats:
+    """One resource-usage sample of a container (``docker stats``).
+
+    Attributes:
+        read: When the sample was taken.
+        cpu_percent: CPU use since the previous sample, as ``docker stats``
+            computes it (100 per fully used CPU).
+        memory_usage: Memory used, in bytes (page cache excluded when known).
+        memory_limit: The memory limit, in bytes.
+        pids: Number of processes.
+        attrs: The raw sample.
+    """
+
+    read: datetime | None
+    cpu_percent: float
+    memory_usage: int
+    memory_limit: int
+    pids: int
+    attrs: Mapping[str, Any] = attrs.field(repr=False)
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> ContainerStats:
+        """Read one stats sample (Docker's shape; Podman's compat endpoint matches)."""
+        cpu = payload.get("cpu_stats") or {}
+        pre = payload.get("precpu_stats") or {}
+        usage = (cpu.get("cpu_usage") or {}).get("total_usage") or 0
+        pre_usage = (pre.get("cpu_usage") or {}).get("total_usage") or 0
+        system = cpu.get("system_cpu_usage") or 0
+        pre_system = pre.get("system_cpu_usage") or 0
+        ncpu = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or [])
+        cpu_delta = usage - pre_usage
+        system_delta = system - pre_system
+        percent = 0.0
+        if cpu_delta > 0 and system_delta > 0:
+            percent = cpu_delta / system_delta * (ncpu or 1) * 100.0
+        memory = payload.get("memory_stats") or {}
+        mem_usage = int(memory.get("usage") or 0)
+        mem_stats = memory.get("stats") or {}
+        cache = mem_stats.get("inactive_file", mem_stats.get("total_inactive_file", 0)) or 0
+        if cache and cache < mem_usage:
+            mem_usage -= int(cache)
+        return cls(
+            read=parse_time(payload.get("read")),
+            cpu_percent=float(percent),
+            memory_usage=mem_usage,
+            memory_limit=int(memory.get("limit") or 0),
+            pids=int((payload.get("pids_stats") or {}).get("current") or 0),
+            attrs=payload,
+        )
+
+
+@attrs.frozen
+class ContainerEvent:
+    """One engine event (``docker events``).
+
+    Attributes:
+        type: What the event is about: ``container``, ``image``, ``network``...
+        action: What happened: ``create``, ``start``, ``die``, ``destroy``...
+        id: The object's id.
+        attributes: The actor's attributes (``name``, ``image``, labels, ``exitCode``...).
+        time: When it happened.
+        attrs: The raw event.
+    """
+
+    type: str
+    action: str
+    id: str
+    attributes: Mapping[str, str]
+    time: datetime | None
+    attrs: Mapping[str, Any] = attrs.field(repr=False)
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> ContainerEvent:
+        """Read one ``GET /events`` object (Docker's shape; Podman's compat endpoint matches)."""
+        actor = payload.get("Actor") or {}
+        nanos = payload.get("timeNano")
+        when = parse_time(nanos / _NS if isinstance(nanos, int) and nanos else payload.get("time"))
+        action = str(payload.get("Action") or payload.get("status") or "")
+        return cls(
+            type=str(payload.get("Type") or ""),
+            action=action,
+            id=str(actor.get("ID") or payload.get("id") or ""),
+            attributes=_labels(actor.get("Attributes")),
+            time=when,
+            attrs=payload,
+        )
+
+
+# --------------------------------------------------------------------------- logs
+
+StreamName = Literal["stdout", "stderr"]
+
+#: Longest line a :class:`LogAssembler` holds before handing out a piece of it.
+DEFAULT_MAX_LINE = 64 * 1024
+
+
+@attrs.frozen
+class LogLine:
+    """One line (or piece of a very long line) of a container's output.
+
+    Attributes:
+        stream: ``"stdout"`` or ``"stderr"`` (always ``"stdout"`` with a TTY).
+        data: The bytes, with their line ending.
+        timestamp: When the engine received it, if asked for with ``timestamps=True``.
+    """
+
+    stream: StreamName
+    data: bytes
+    timestamp: datetime | None = None
+
+
+_TS = re.compile(rb"^(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:\d\d)) ")
+
+
+class LogAssembler:
+    """Turn log frames into lines, per stream, in bounded memory.
+
+    Args:
+        timestamps: Whether each line starts with the engine's RFC 3339 time
+            (then parsed into :attr:`LogLine.timestamp` and cut from the data).
+        max_line: The longest piece held back waiting for its ``\\n``; longer
+            lines come out in pieces of this size.
+    """
+
+    def __init__(self, *, timestamps: bool = False, max_line: int = DEFAULT_MAX_LINE) -> None:
+        self._timestamps = timestamps
+        self._max = max_line
+        self._tails: dict[int, bytearray] = {STDOUT: bytearray(), STDERR: bytearray()}
+
+    def feed(self, frames: Iterable[Frame]) -> list[LogLine]:
+        """Add frames; return the lines they complete."""
+        out: list[LogLine] = []
+        for stream, data in frames:
+            if stream not in self._tails:
+                continue
+            tail = self._tails[stream]
+            tail += data
+            start = 0
+            while True:
+                nl = tail.find(b"\n", start)
+                if nl < 0:
+                    break
+                out.append(self._line(stream, bytes(tail[start : nl + 1])))
+                start = nl + 1
+            while len(tail) - start > self._max:
+                out.append(self._line(stream, bytes(tail[start : start + self._max])))
+                start += self._max
+            del tail[:start]
+        return out
+
+    def flush(self) -> list[LogLine]:
+        """End of the stream: the unterminated last lines."""
+        out = []
+        for stream, tail in self._tails.items():
+            if tail:
+                out.append(self._line(stream, bytes(tail)))
+                tail.clear()
+        return out
+
+    def _line(self, stream: int, data: bytes) -> LogLine:
+        name: StreamName = "stderr" if stream == STDERR else "stdout"
+        if self._timestamps:
+            m = _TS.match(data)
+            if m:
+                when = parse_time(m.group(1).decode("ascii"))
+                return LogLine(name, data[m.end() :], when)
+        return LogLine(name, data)
+
+
+def docker_since(value: datetime | float | int | str | None) -> str | None:
+    """``since``/``until`` for logs and events: a datetime or Unix time → Unix seconds text."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return f"{value.timestamp():.9f}".rstrip("0").rstrip(".")
+    if isinstance(value, (int, float)):
+        return f"{float(value):.9f}".rstrip("0").rstrip(".")
+    return value
+
+
+class CreateOptions(TypedDict, total=False):
+    """The container settings ``run()`` and ``create()`` take as keyword arguments.
+
+    See :func:`build_create_body` for what each becomes.
+    """
+
+    name: str | None
+    restart: RestartPolicy | str | Mapping[str, Any] | None
+    ports: PortsArg | None
+    environment: Mapping[str, Any] | Sequence[str] | None
+    volumes: VolumesArg | None
+    user: str | None
+    workdir: str | None
+    entrypoint: str | Sequence[str] | None
+    tty: bool
+    stdin_open: bool
+    labels: Mapping[str, str] | None
+    hostname: str | None
+    network_mode: str | None
+    mem_limit: int | str | None
+    nano_cpus: int | None
+    cpus: float | None
+    healthcheck: Healthcheck | Mapping[str, Any] | None
+    privileged: bool
+    cap_add: Sequence[str] | None
+    extra_hosts: Mapping[str, str] | None

@@ -1,0 +1,311 @@
+"""Container I/O against the real engines: logs, exec, interactive exec, copy, commit, stats."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import pydock
+from pydock._async._containers import AsyncContainer, AsyncLogStream
+from pydock._core.archive import UnsafeArchiveError, extract_tar
+from pydock._core.containers import LogLine
+from pydock.errors import ContainerNotFound
+from tests.conftest import Engine
+
+
+def unique(prefix: str = "pydock-test") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def made(async_client: pydock.AsyncClient) -> AsyncIterator[list[str]]:
+    """Ids of containers a test made, force-removed when it ends."""
+    ids: list[str] = []
+    yield ids
+    for cid in ids:
+        with contextlib.suppress(ContainerNotFound):
+            await async_client._request(
+                "DELETE", f"/containers/{cid}", params={"force": True}, resource="container"
+            )
+
+
+async def start(
+    client: pydock.AsyncClient, engine: Engine, made: list[str], cmd: list[str], **kw: bool
+) -> AsyncContainer:
+    container = await client.containers.run(
+        engine.test_image, cmd, detach=True, name=unique(), tty=kw.get("tty", False)
+    )
+    assert isinstance(container, AsyncContainer)
+    made.append(container.id)
+    return container
+
+
+# --------------------------------------------------------------------------- logs
+
+
+async def collect(stream: AsyncLogStream) -> list[LogLine]:
+    lines = []
+    async with stream:
+        async for line in stream:
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.anyio
+async def test_logs_tell_streams_apart(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str]
+) -> None:
+    c = await start(async_client, engine, made, ["sh", "-c", "echo o1; echo e1 >&2; echo o2"])
+    assert await c.wait(timeout=20) == 0
+    everything = await c.logs()
+    assert sorted(everything.splitlines()) == [b"e1", b"o1", b"o2"]
+    assert await c.logs(stderr=False) == b"o1\no2\n"
+    assert await c.logs(stdout=False) == b"e1\n"
+    lines = await collect(c.stream_logs(follow=False))
+    assert [(x.stream, x.data) for x in lines if x.stream == "stdout"] == [
+        ("stdout", b"o1\n"),
+        ("stdout", b"o2\n"),
+    ]
+    assert [x.data for x in lines if x.stream == "stderr"] == [b"e1\n"]
+    stamped = await collect(c.stream_logs(follow=False, timestamps=True))
+    assert all(isinstance(x, LogLine) and x.timestamp is not None for x in stamped)
+    assert sorted(x.data for x in stamped) == [b"e1\n", b"o1\n", b"o2\n"]
+    assert (await c.logs(timestamps=True)).startswith(b"20")
+    tail = await c.logs(tail=1)
+    assert tail.count(b"\n") == 1
+    later = datetime.now(timezone.utc) + timedelta(seconds=60)
+    assert await c.logs(since=later) == b""
+
+
+@pytest.mark.anyio
+async def test_logs_of_a_tty_container(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str]
+) -> None:
+    c = await start(async_client, engine, made, ["sh", "-c", "echo out; echo err >&2"], tty=True)
+    assert await c.wait(timeout=20) == 0
+    assert (await c.logs()).replace(b"\r\n", b"\n") == b"out\nerr\n"
+    lines = await collect(c.stream_logs(follow=False))
+    assert [(x.stream, x.data) for x in lines] == [("stdout", b"out\r\n"), ("stdout", b"err\r\n")]
+
+
+@pytest.mark.anyio
+async def test_follow_logs_until_the_container_exits(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str]
+) -> None:
+    script = "for i in 1 2 3; do echo line$i; sleep 0.2; done; echo bye >&2"
+    c = await start(async_client, engine, made, ["sh", "-c", script])
+    seen = []
+    async with c.stream_logs(follow=True) as stream:
+        async for line in stream:
+            seen.append((line.stream, line.data))
+    assert seen == [
+        ("stdout", b"line1\n"),
+        ("stdout", b"line2\n"),
+        ("stdout", b"line3\n"),
+        ("stderr", b"bye\n"),
+    ]
+
+
+# --------------------------------------------------------------------------- exec
+
+
+@pytest.mark.anyio
+async def test_exec_result_and_options(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str]
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    result = await c.exec(
+        ["sh", "-c", "echo $FOO; id -u; pwd; echo oops >&2; exit 4"],
+        environment={"FOO": "bar"},
+        user="1000",
+        workdir="/tmp",
+    )
+    assert result.exit_code == 4
+    assert result.stdout == b"bar\n1000\n/tmp\n"
+    assert result.stderr == b"oops\n"
+    fed = await c.exec(["cat"], stdin=b"piped in\n")
+    assert (fed.exit_code, fed.stdout) == (0, b"piped in\n")
+    tty = await c.exec("echo hi >&2", tty=True)
+    assert (tty.exit_code, tty.stdout, tty.stderr) == (0, b"hi\r\n", b"")
+
+
+@pytest.mark.anyio
+async def test_interactive_exec_session(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str]
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    async with c.exec_session("sh") as sh:
+        await sh.resize(30, 100)
+        await sh.send(b"stty size\n")
+        assert b"30 100" in await sh.read_until(b"30 100", timeout=20)
+        await sh.send(b"echo $((6*7))\n")
+        assert b"42" in await sh.read_until(b"42\r\n", timeout=20)
+        await sh.send(b"exit 3\n")
+        assert await sh.wait(timeout=20) == 3
+    assert sh.exit_code == 3
+    async with c.exec_session(["sh"], tty=False) as plain:
+        await plain.send("echo to-out; echo to-err >&2\n")
+        await plain.close_stdin()
+        frames = []
+        while batch := await plain.recv_frames(timeout=20):
+            frames.extend(batch)
+    assert b"".join(f.data for f in frames if f.stream == 1) == b"to-out\n"
+    assert b"".join(f.data for f in frames if f.stream == 2) == b"to-err\n"
+    assert plain.exit_code == 0
+
+
+# --------------------------------------------------------------------------- copy
+
+
+def make_tree(root: Path) -> None:
+    root.mkdir()
+    (root / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    (root / "run.sh").chmod(0o750)
+    (root / "sub").mkdir()
+    (root / "sub" / "data.bin").write_bytes(os.urandom(300_000))
+    (root / "sub" / "data.bin").chmod(0o604)
+    (root / "link").symlink_to("run.sh")
+
+
+@pytest.mark.anyio
+async def test_copy_round_trip_keeps_content_and_modes(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    src = tmp_path / "tree"
+    make_tree(src)
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    await c.copy_to(src, "/tmp")  # an existing folder: lands inside as /tmp/tree
+    listing = await c.exec(["sh", "-c", "stat -c '%a %s %n' /tmp/tree/run.sh /tmp/tree/sub/*"])
+    assert listing.stdout.decode().splitlines() == [
+        "750 18 /tmp/tree/run.sh",
+        "604 300000 /tmp/tree/sub/data.bin",
+    ]
+    assert (await c.exec(["readlink", "/tmp/tree/link"])).stdout == b"run.sh\n"
+    await c.copy_to(src / "run.sh", "/tmp/renamed.sh")  # a new name
+    assert (await c.exec(["/tmp/renamed.sh"])).stdout == b"hi\n"
+
+    back = tmp_path / "back"  # a new name: the tree is renamed
+    await c.copy_from("/tmp/tree", back)
+    assert (back / "sub" / "data.bin").read_bytes() == (src / "sub" / "data.bin").read_bytes()
+    assert stat.S_IMODE((back / "run.sh").stat().st_mode) == 0o750
+    assert stat.S_IMODE((back / "sub" / "data.bin").stat().st_mode) == 0o604
+    assert os.readlink(back / "link") == "run.sh"
+    into = tmp_path / "into"
+    into.mkdir()
+    await c.copy_from("/tmp/renamed.sh", into)  # an existing folder: lands inside
+    assert (into / "renamed.sh").read_text() == "#!/bin/sh\necho hi\n"
+
+
+def sandbox(tmp_path: Path) -> tuple[Path, Path]:
+    outer = tmp_path / "sandbox"
+    dest = outer / "dest"
+    dest.mkdir(parents=True)
+    return outer, dest
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "link", ["/etc", "../../..", "sub/../../.."], ids=["absolute", "relative", "nested"]
+)
+async def test_copy_from_refuses_links_out_of_the_destination(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path, link: str
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    setup = await c.exec(
+        ["sh", "-c", f"mkdir -p /h/sub && echo ok > /h/a && ln -s {link} /h/zz && echo x > /h/zzz"]
+    )
+    assert setup.exit_code == 0
+    outer, dest = sandbox(tmp_path)
+    with pytest.raises(UnsafeArchiveError):
+        await c.copy_from("/h", dest)
+    assert sorted(p.name for p in outer.iterdir()) == ["dest"]
+    assert not (dest / "h" / "zz").exists()
+    assert not (dest / "h" / "zz").is_symlink()
+    assert not (dest / "h" / "zzz").exists()  # nothing after the refused member
+
+
+@pytest.mark.anyio
+async def test_hostile_archive_made_by_busybox_tar_is_refused(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    """Busybox tar strips ``../`` and ``/``, so members are renamed after the fact with
+    substitutions that keep each header's checksum (``+1`` → ``..``, ``0…c`` → ``/…d``)."""
+    tag = uuid.uuid4().hex[:8]
+    outer, dest = sandbox(tmp_path)
+    absolute = f"{outer}/abs-{tag}/pwned"
+    benign_abs = "0" + absolute[1:-1] + "c"
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    script = (
+        f"mkdir -p /w/+1 '/w/{os.path.dirname(benign_abs)}' && cd /w && "
+        f"echo evil > +1/evil-{tag} && echo evil > '{benign_abs}' && "
+        f"tar -cf /t1.tar +1/evil-{tag} && "
+        f"sed 's#+1/evil-{tag}#../evil-{tag}#' /t1.tar > /h1.tar && "
+        f"tar -cf /t2.tar '{benign_abs}' && sed 's#{benign_abs}#{absolute}#' /t2.tar > /h2.tar"
+    )
+    assert (await c.exec(["sh", "-c", script])).exit_code == 0
+    for name in ("h1.tar", "h2.tar"):
+        await c.copy_from(f"/{name}", tmp_path / name)
+        data = (tmp_path / name).read_bytes()
+        with pytest.raises(UnsafeArchiveError):
+            extract_tar([data[i : i + 1000] for i in range(0, len(data), 1000)], dest)
+    assert list(dest.iterdir()) == []
+    assert sorted(p.name for p in outer.iterdir()) == ["dest"]
+
+
+# --------------------------------------------------------------------------- commit, stats...
+
+
+@pytest.mark.anyio
+async def test_commit_then_run_the_new_image(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str]
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    await c.exec(["sh", "-c", "echo committed > /marker"])
+    repo = f"pydock-test/commit-{uuid.uuid4().hex[:8]}"
+    image = await c.commit(
+        repo,
+        "v1",
+        message="a test commit",
+        author="pydock tests",
+        changes=['CMD ["cat", "/marker"]', "ENV FROM_COMMIT=yes"],
+    )
+    try:
+        result = await async_client.containers.run(f"{repo}:v1", remove=True, pull="never")
+        assert result.stdout == b"committed\n"
+        env = await async_client.containers.run(
+            f"{repo}:v1", ["sh", "-c", "echo $FROM_COMMIT"], remove=True, pull="never"
+        )
+        assert env.stdout == b"yes\n"
+        assert image is not None
+    finally:
+        await async_client._request(
+            "DELETE", f"/images/{repo}:v1", params={"force": True}, resource="image"
+        )
+
+
+@pytest.mark.anyio
+async def test_stats_top_diff(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str]
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    sample = await c.stats()
+    assert sample.memory_usage > 0
+    assert sample.pids >= 1
+    stream = c.stream_stats()
+    async with stream:
+        first = await stream.__anext__()
+    assert first.memory_usage > 0
+    top = await c.top()
+    assert "PID" in top.titles
+    commands = [row[-1] for row in top.processes]
+    assert any("sleep 300" in cmd for cmd in commands)
+    await c.exec(["sh", "-c", "echo x > /added"])
+    changes = {(ch.path, ch.kind) for ch in await c.diff()}
+    assert ("/added", "added") in changes
