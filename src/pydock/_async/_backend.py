@@ -11,11 +11,13 @@ import contextlib
 import select
 import ssl
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.abc
+import anyio.to_thread
 import httpx
 
 from pydock._core.dialect import Backend, Session
@@ -29,7 +31,11 @@ __all__ = [
     "connect_unix",
     "fail_after",
     "monotonic",
+    "open_file",
+    "run_parallel",
+    "run_process",
     "sleep",
+    "to_thread",
 ]
 
 sleep = anyio.sleep
@@ -232,3 +238,54 @@ async def connect_tcp(
         raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
     raw = _raw_socket(tcp)
     return AsyncSocket(stream, raw, tls=ssl_context is not None)
+
+
+# -- registry client primitives ---------------------------------------------
+
+_T = TypeVar("_T")
+
+#: Open a file for async reads and writes (``anyio.open_file``).
+open_file = anyio.open_file
+
+
+async def run_parallel(funcs: Sequence[Callable[[], Awaitable[_T]]], limit: int) -> list[_T]:
+    """Run ``funcs`` concurrently, at most ``limit`` at a time; their results in order.
+
+    After a failure no new call starts; the calls already running finish
+    (they are not interrupted mid-transfer), then the first failure is raised
+    as is (not in a group).
+    """
+    results: list[Any] = [None] * len(funcs)
+    failures: list[BaseException] = []
+    limiter = anyio.CapacityLimiter(max(1, limit))
+
+    async def run(index: int, func: Callable[[], Awaitable[_T]]) -> None:
+        async with limiter:
+            if failures:
+                return
+            try:
+                results[index] = await func()
+            except Exception as exc:
+                failures.append(exc)
+
+    async with anyio.create_task_group() as group:
+        for index, func in enumerate(funcs):
+            group.start_soon(run, index, func)
+    if failures:
+        raise failures[0]
+    return results
+
+
+async def run_process(argv: Sequence[str], input: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """Run a program to completion: ``(returncode, stdout, stderr)``.
+
+    Raises:
+        OSError: The program cannot be started (``FileNotFoundError`` when missing).
+    """
+    done = await anyio.run_process(list(argv), input=input, check=False)
+    return done.returncode, done.stdout or b"", done.stderr or b""
+
+
+async def to_thread(func: Callable[..., _T], *args: Any) -> _T:
+    """Run blocking ``func(*args)`` in a worker thread."""
+    return await anyio.to_thread.run_sync(func, *args)

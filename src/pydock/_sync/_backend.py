@@ -6,13 +6,17 @@ Everything else in ``pydock._sync`` is generated from ``pydock._async`` by
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import select
 import socket
 import ssl
+import subprocess
 import threading
 import time
+from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any, TypeVar
 
 import httpx
 
@@ -26,7 +30,11 @@ __all__ = [
     "connect_unix",
     "fail_after",
     "monotonic",
+    "open_file",
+    "run_parallel",
+    "run_process",
     "sleep",
+    "to_thread",
 ]
 
 sleep = time.sleep
@@ -215,3 +223,48 @@ def connect_tcp(
             sock.close()
             raise httpx.ConnectError(f"TLS handshake with {host}:{port} failed: {exc}") from exc
     return Socket(sock, tls=ssl_context is not None)
+
+
+# -- registry client primitives ---------------------------------------------
+
+_T = TypeVar("_T")
+
+#: Open a file (the builtin ``open``: the twin of ``anyio.open_file``).
+open_file = open
+
+
+def run_parallel(funcs: Sequence[Callable[[], _T]], limit: int) -> list[_T]:
+    """Run ``funcs`` in threads, at most ``limit`` at a time; their results in order.
+
+    After a failure no new call starts; the calls already running finish,
+    then the first failure is raised as is.
+    """
+    if len(funcs) <= 1 or limit <= 1:
+        return [func() for func in funcs]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=limit) as pool:
+        futures = [pool.submit(func) for func in funcs]
+        concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+        for future in futures:
+            future.cancel()
+        concurrent.futures.wait(futures)
+        for future in futures:
+            if not future.cancelled() and future.exception() is not None:
+                exc = future.exception()
+                assert exc is not None
+                raise exc
+        return [f.result() for f in futures]
+
+
+def run_process(argv: Sequence[str], input: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """Run a program to completion: ``(returncode, stdout, stderr)``.
+
+    Raises:
+        OSError: The program cannot be started (``FileNotFoundError`` when missing).
+    """
+    done = subprocess.run(list(argv), input=input, capture_output=True, check=False)
+    return done.returncode, done.stdout or b"", done.stderr or b""
+
+
+def to_thread(func: Callable[..., _T], *args: Any) -> _T:
+    """Run blocking ``func(*args)`` (here: directly, the caller is a thread already)."""
+    return func(*args)

@@ -1,0 +1,1401 @@
+"""The async client for OCI distribution registries (no engine involved).
+
+Decisions (auth flow, media types, platforms, digests, upload URLs, paging)
+live in :mod:`pydock._core.registry` and :mod:`pydock._core.credentials`; this
+module sends what they decide. The sync twin is generated from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import ssl
+import urllib.parse
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import attrs
+import httpx
+from tenacity import AsyncRetrying
+
+from pydock import errors
+from pydock._async._backend import (
+    Lock,
+    monotonic,
+    open_file,
+    run_parallel,
+    run_process,
+    sleep,
+    to_thread,
+)
+from pydock._async._client import (
+    DEFAULT_TIMEOUT,
+    _discard_answer,
+    _last_outcome,
+    _RetryDecision,
+    _StopDecision,
+    _WaitDecision,
+)
+from pydock._core import credentials as creds
+from pydock._core.auth import RegistryAuth
+from pydock._core.config import load_docker_config
+from pydock._core.errmap import error_for_status
+from pydock._core.reference import ImageReference
+from pydock._core.registry import (
+    MANIFEST_ACCEPT,
+    OCI_LAYOUT_FILE,
+    REF_NAME_ANNOTATION,
+    AuthState,
+    Descriptor,
+    Digester,
+    ImageIndex,
+    ImageManifest,
+    Manifest,
+    Platform,
+    Token,
+    TokenRequest,
+    base_urls,
+    blob_path,
+    chunk_size,
+    compute_digest,
+    content_range,
+    layout_index,
+    next_page_url,
+    parse_manifest,
+    parse_range_end,
+    referrers_tag,
+    repository_scope,
+    resolve_location,
+    same_origin,
+    split_digest,
+    upload_finish_url,
+)
+from pydock._core.retry import RetryPolicy, is_idempotent
+from pydock._version import __version__
+
+__all__ = ["AsyncPaged", "AsyncRegistry", "load_credentials", "save_credentials"]
+
+log = logging.getLogger("pydock")
+http_log = logging.getLogger("pydock.http")
+
+T = TypeVar("T")
+
+_USER_AGENT = f"pydock/{__version__}"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Bytes read at a time from a blob answer or a file.
+READ_SIZE = 1 << 20
+#: Blobs up to this size are uploaded in one PUT; bigger ones in PATCH chunks of this size.
+DEFAULT_CHUNK_SIZE = 64 << 20
+_CATALOG_SCOPE = "registry:catalog:*"
+_CERT_DIRS = ("/etc/docker/certs.d", "/etc/containers/certs.d")
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+async def load_credentials(
+    host: str, *, env: Mapping[str, str] | None = None
+) -> RegistryAuth | None:
+    """The credentials ``docker`` would use for ``host``: config.json, credsStore, credHelpers.
+
+    Args:
+        host: The registry host (``127.0.0.1:5000``, ``docker.io``).
+        env: The environment (``DOCKER_CONFIG``); ``os.environ`` when ``None``.
+
+    Raises:
+        InvalidConfiguration: ``config.json`` is broken, or a helper cannot run.
+        PydockError: A credential helper failed.
+    """
+    found = creds.lookup_credentials(load_docker_config(env), host)
+    if not isinstance(found, creds.HelperRef):
+        return found
+    try:
+        code, out, err = await run_process(
+            [found.program, "get"], creds.helper_get_input(found.server)
+        )
+    except OSError as exc:
+        raise errors.InvalidConfiguration(
+            f"credential helper {found.program} cannot run: {exc.strerror or exc}"
+        ) from exc
+    return creds.parse_helper_get(found, code, out, err)
+
+
+async def save_credentials(
+    host: str, auth: RegistryAuth | None, *, env: Mapping[str, str] | None = None
+) -> Path:
+    """Store (or with ``auth=None`` remove) ``host``'s credentials like ``docker login``/``logout``.
+
+    In the configured helper when there is one (``auths`` then gets an empty
+    entry), otherwise in ``config.json``, written with 0600 permissions.
+
+    Returns:
+        The ``config.json`` written.
+
+    Raises:
+        InvalidConfiguration: The file cannot be written or the helper cannot run.
+        PydockError: The helper failed.
+    """
+    config = load_docker_config(env)
+    helper = creds.storage_helper(config, host)
+    if helper is not None:
+        action = "store" if auth is not None else "erase"
+        stdin = (
+            creds.helper_store_input(helper.server, auth)
+            if auth is not None
+            else creds.helper_erase_input(helper.server)
+        )
+        try:
+            code, out, err = await run_process([helper.program, action], stdin)
+        except OSError as exc:
+            raise errors.InvalidConfiguration(
+                f"credential helper {helper.program} cannot run: {exc.strerror or exc}"
+            ) from exc
+        creds.check_helper_result(helper, action, code, out, err)
+    updated = creds.store_credentials(config, host, auth, in_helper=helper is not None)
+    return creds.save_docker_config(updated, env)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _certs_d_ca(host: str) -> list[str]:
+    """CA files Docker and Podman trust for ``host`` (``/etc/docker/certs.d/<host>/*.crt``)."""
+    found: list[str] = []
+    for base in _CERT_DIRS:
+        folder = Path(base) / host
+        with contextlib.suppress(OSError):
+            found.extend(str(p) for p in sorted(folder.glob("*.crt")))
+    return found
+
+
+def _ssl_context(
+    host: str, ca_cert: str | os.PathLike[str] | None, verify: bool | ssl.SSLContext
+) -> ssl.SSLContext | bool:
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if not verify:
+        return False
+    context = ssl.create_default_context()
+    cafiles = [os.fspath(ca_cert)] if ca_cert is not None else _certs_d_ca(host)
+    for cafile in cafiles:
+        context.load_verify_locations(cafile)
+    return context
+
+
+def _not_found(method: str, path: str) -> errors.RegistryError:
+    """The error for a 404 without an OCI body (a HEAD, or a route the registry lacks)."""
+    if "/blobs/" in path:
+        return errors.BlobUnknown("blob unknown", status_code=404, method=method, path=path)
+    if "/manifests/" in path:
+        return errors.ManifestUnknown("manifest unknown", status_code=404, method=method, path=path)
+    return errors.RegistryError("not found", status_code=404, method=method, path=path)
+
+
+@attrs.frozen
+class _Ref:
+    """A reference resolved against a registry: its repository and what to ask for."""
+
+    host: str
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def target(self) -> str:
+        """The tag or digest to put in a manifest URL (digest wins)."""
+        return self.digest or self.tag or "latest"
+
+    def __str__(self) -> str:
+        out = f"{self.host}/{self.repository}"
+        if self.tag:
+            out += f":{self.tag}"
+        if self.digest:
+            out += f"@{self.digest}"
+        return out
+
+
+def _names_host(text: str) -> bool:
+    first, slash, _ = text.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
+
+
+def _parse_ref(text: str | ImageReference, default_host: str) -> _Ref:
+    """Parse ``repo[:tag][@digest]`` (on ``default_host``) or ``host/repo...``.
+
+    Raises:
+        InvalidReference: Not a valid reference.
+    """
+    if isinstance(text, ImageReference):
+        return _Ref(text.domain or default_host, text.path, text.tag, text.digest)
+    if not _names_host(text):
+        text = f"{default_host}/{text}"
+    ref = ImageReference.parse(text, normalize=False)
+    return _Ref(ref.domain, ref.path, ref.tag, ref.digest)
+
+
+def _blob_target(dest: Path, digest: str) -> Path:
+    """The file to download into: ``dest``, or ``dest/<hex>`` when it is a folder."""
+    return dest / split_digest(digest)[1] if dest.is_dir() else dest
+
+
+def _make_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _hash_file(path: str) -> tuple[str, int]:
+    digester = Digester()
+    with open(path, "rb") as f:
+        while chunk := f.read(READ_SIZE):
+            digester.update(chunk)
+    return digester.digest, digester.size
+
+
+class _VerifiedBody:
+    """A blob answer's body as an upload body, hashed as it passes.
+
+    The last read raises :class:`~pydock.errors.DigestMismatch` when the bytes
+    do not match, which aborts the upload before the registry commits it.
+    """
+
+    def __init__(self, response: httpx.Response, expected: str, size: int | None) -> None:
+        self._response = response
+        self._digester = Digester(expected)
+        self._size = size
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._response.aiter_bytes(READ_SIZE):
+            self._digester.update(chunk)
+            yield chunk
+        request = self._response.request
+        self._digester.verify(what="blob", method=request.method, path=request.url.path)
+        if self._size is not None and self._digester.size != self._size:
+            raise errors.SizeInvalid(
+                f"blob {self._digester.expected} has {self._digester.size} bytes,"
+                f" its descriptor says {self._size}",
+                status_code=0,
+                method=request.method,
+                path=request.url.path,
+            )
+
+
+class _FileBody:
+    """``length`` bytes of a file from ``offset``, read as an upload body."""
+
+    def __init__(self, path: str, offset: int, length: int) -> None:
+        self._path = path
+        self._offset = offset
+        self._length = length
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        remaining = self._length
+        async with await open_file(self._path, "rb") as f:
+            await f.seek(self._offset)
+            while remaining > 0:
+                chunk = await f.read(min(READ_SIZE, remaining))
+                if not chunk:
+                    raise errors.PydockError(f"{self._path} shrank while it was uploaded")
+                remaining -= len(chunk)
+                yield chunk
+
+
+# --------------------------------------------------------------------------- paging
+
+
+class AsyncPaged(Generic[T]):
+    """A listing the registry sends page by page (``Link`` headers).
+
+    Iterate it for the items (``async for name in reg.tags(repo)``), or over
+    :meth:`by_page` for lists of items. Each iteration starts from the first page.
+    """
+
+    def __init__(
+        self, registry: AsyncRegistry, path: str, key: str, scopes: tuple[str, ...]
+    ) -> None:
+        self._registry = registry
+        self._path = path
+        self._key = key
+        self._scopes = scopes
+
+    async def by_page(self) -> AsyncIterator[list[T]]:
+        """Yield the items one page at a time.
+
+        Raises:
+            RegistryError: The registry refused the listing.
+        """
+        url: str | None = self._path
+        while url is not None:
+            items, url = await self._registry._page(url, self._key, self._scopes)
+            yield items
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.by_page():
+            for item in page:  # noqa: UP028, RUF100 (no yield from in async generators)
+                yield item
+
+    async def collect(self) -> list[T]:
+        """Every item of every page, in a list."""
+        out: list[T] = []
+        async for page in self.by_page():
+            out.extend(page)
+        return out
+
+
+# --------------------------------------------------------------------------- the client
+
+
+class AsyncRegistry:
+    """A client for one OCI distribution registry (``/v2/`` API).
+
+    The constructor does no I/O. On first use the client finds the registry's
+    scheme (``https``, and plain ``http`` only for loopback hosts or with
+    ``insecure=True``) and its credentials (``auth``, else docker's
+    ``config.json``, ``credsStore`` and ``credHelpers``).
+
+    Args:
+        host: ``host[:port]`` (or a ``http(s)://`` URL).
+        insecure: Allow plain HTTP, and HTTPS without verification, for any host.
+        auth: Credentials: a :class:`~pydock.RegistryAuth`, a ``(user, password)``
+            pair or a docker-py style dict. ``None`` reads docker's config.
+        ca_cert: A CA file to verify the registry with; by default the system's
+            CAs plus ``/etc/docker/certs.d/<host>/*.crt``.
+        verify: ``False`` skips TLS verification; an ``ssl.SSLContext`` is used as is.
+        transport: Any httpx transport (``httpx.MockTransport`` in tests).
+        retry: The :class:`~pydock.RetryPolicy` (429 honours ``Retry-After``).
+        timeout: Timeouts for each request.
+        chunk_size: Blobs bigger than this are uploaded in chunks of this size.
+        concurrency: How many blobs are transferred at once.
+        env: The environment to find docker's config in; ``os.environ`` when ``None``.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        *,
+        insecure: bool = False,
+        auth: RegistryAuth | Mapping[str, Any] | tuple[str, str] | None = None,
+        ca_cert: str | os.PathLike[str] | None = None,
+        verify: bool | ssl.SSLContext = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        concurrency: int = 4,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._explicit_base = host.rstrip("/") if host.startswith(("http://", "https://")) else None
+        self.host = urllib.parse.urlsplit(host).netloc if self._explicit_base else host
+        self.insecure = insecure
+        tls: bool | None = (
+            True if (ca_cert is not None or isinstance(verify, ssl.SSLContext)) else None
+        )
+        self._candidates = base_urls(host, insecure=insecure, tls=tls)
+        self._base: str | None = self._explicit_base
+        given = RegistryAuth.coerce(auth)
+        self._use_config = given is None
+        self._auth = AuthState(given)
+        self._env = env
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._chunk_size = chunk_size
+        self._concurrency = concurrency
+        self._ready = False
+        self._lock = Lock()
+        self._warned: set[str] = set()
+        self._owned: list[AsyncRegistry] = []
+        verify_arg = _ssl_context(self.host, ca_cert, False if insecure else verify)
+        self._http = httpx.AsyncClient(
+            verify=verify_arg,
+            transport=transport,
+            timeout=self._timeout,
+            headers={"User-Agent": _USER_AGENT},
+            follow_redirects=False,
+        )
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncRegistry:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        for other in self._owned:
+            await other.aclose()
+        self._owned.clear()
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._base or self.host}>"
+
+    # -- plumbing ------------------------------------------------------------
+
+    async def _prepare(self) -> str:
+        """Find credentials and the scheme once; return the base URL."""
+        if self._ready and self._base is not None:
+            return self._base
+        async with self._lock:
+            if not self._ready:
+                if self._use_config and self._auth.credentials is None:
+                    self._auth.credentials = await load_credentials(self.host, env=self._env)
+                if self._base is None:
+                    self._base = await self._discover()
+                self._ready = True
+        assert self._base is not None
+        return self._base
+
+    async def _discover(self) -> str:
+        """Try each candidate base URL with ``GET /v2/``; keep the first that answers."""
+        last: BaseException | None = None
+        for base in self._candidates:
+            request = self._http.build_request("GET", base + "/v2/")
+            try:
+                response = await self._send(request, idempotent=True)
+            except errors.ConnectError as exc:
+                last = exc
+                continue
+            await response.aclose()
+            if response.status_code == 401:
+                header = ", ".join(response.headers.get_list("www-authenticate"))
+                self._auth.on_unauthorized(header, (), sent_authorization=None, now=monotonic())
+            return base
+        assert last is not None
+        raise last
+
+    async def _send(self, request: httpx.Request, *, idempotent: bool) -> httpx.Response:
+        """Send one request (streamed answer) with the retry policy; map transport errors."""
+        method, path = request.method, request.url.path
+        started = monotonic()
+        retrying = AsyncRetrying(
+            retry=_RetryDecision(self._retry, idempotent),
+            wait=_WaitDecision(self._retry),
+            stop=_StopDecision(self._retry),
+            sleep=sleep,
+            before_sleep=_discard_answer,
+            retry_error_callback=_last_outcome,
+        )
+        try:
+            response: httpx.Response = await retrying(self._http.send, request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise errors.Timeout(f"timed out: {exc}", method=method, path=path) from exc
+        except httpx.ConnectError as exc:
+            raise errors.ConnectError(
+                f"cannot reach the registry at {request.url.scheme}://{request.url.netloc.decode()}:"
+                f" {exc}",
+                method=method,
+                path=path,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise errors.TransportError(
+                str(exc) or type(exc).__name__, method=method, path=path
+            ) from exc
+        http_log.info(
+            "%s %s -> %d (%.1f ms)",
+            method,
+            path,
+            response.status_code,
+            (monotonic() - started) * 1000,
+        )
+        for warning in response.headers.get_list("warning"):
+            if warning not in self._warned:
+                self._warned.add(warning)
+                log.warning("registry %s warns: %s", self.host, warning)
+        return response
+
+    async def _fetch_token(self, token_request: TokenRequest) -> None:
+        """Send the token requests the auth state asks for until it has its token."""
+        current: TokenRequest | Token = token_request
+        while isinstance(current, TokenRequest):
+            url = httpx.URL(current.url)
+            if current.params:
+                url = url.copy_merge_params(list(current.params))
+            request = self._http.build_request(
+                current.method,
+                url,
+                data=dict(current.form) if current.form else None,
+                headers=dict(current.headers),
+            )
+            response = await self._send(request, idempotent=True)
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+            current = self._auth.on_token_response(
+                current, response.status_code, body, now=monotonic()
+            )
+
+    async def _authorization(self, scopes: Sequence[str]) -> str | None:
+        pending = self._auth.token_request_for(scopes, now=monotonic())
+        if pending is not None:
+            await self._fetch_token(pending)
+        return self._auth.authorization(scopes, now=monotonic())
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        scopes: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
+        content: Any = None,
+        stream: bool = False,
+        idempotent: bool | None = None,
+        allow: Sequence[int] = (),
+    ) -> httpx.Response:
+        """Send a request with auth, redirects, retries and typed errors.
+
+        ``url`` is a path under the registry or an absolute URL. Answers with a
+        status in ``allow`` are returned instead of raised. A streamed answer
+        must be closed by the caller.
+        """
+        base = await self._prepare()
+        if url.startswith("/"):
+            url = base + url
+        replayable = content is None or isinstance(content, bytes)
+        if idempotent is None:
+            idempotent = is_idempotent(method) and replayable
+        base_headers = dict(headers or {})
+        authorization: str | None = None
+        for round_ in range(3):
+            authorization = await self._authorization(scopes)
+            sent = dict(base_headers)
+            if authorization:
+                sent["Authorization"] = authorization
+            request = self._http.build_request(method, url, headers=sent, content=content)
+            response = await self._send(request, idempotent=idempotent)
+            if response.status_code != 401 or round_ == 2 or not replayable:
+                break
+            header = ", ".join(response.headers.get_list("www-authenticate"))
+            action = self._auth.on_unauthorized(
+                header, scopes, sent_authorization=authorization, now=monotonic()
+            )
+            if action.kind == "fail":
+                break
+            await response.aclose()
+            if action.token_request is not None:
+                await self._fetch_token(action.token_request)
+        hops = 0
+        while response.status_code in _REDIRECTS and hops < 10 and "location" in response.headers:
+            hops += 1
+            target = urllib.parse.urljoin(str(response.url), response.headers["location"])
+            await response.aclose()
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method not in ("GET", "HEAD")
+            ):
+                method, content = "GET", None
+            sent = dict(base_headers)
+            # Credentials stay with the registry: blob storage on another host gets none.
+            if authorization and same_origin(url, target):
+                sent["Authorization"] = authorization
+            url = target
+            request = self._http.build_request(method, url, headers=sent, content=content)
+            response = await self._send(request, idempotent=idempotent)
+        status = response.status_code
+        if status >= 400 and status not in allow:
+            try:
+                body = await response.aread()
+            except httpx.TransportError:
+                body = b""
+            finally:
+                await response.aclose()
+            path = response.request.url.path
+            if status == 404 and not body.strip().startswith(b"{"):
+                raise _not_found(method, path)
+            raise error_for_status(status, body, method=method, path=path, resource="registry")
+        if not stream:
+            try:
+                await response.aread()
+            except httpx.TimeoutException as exc:
+                raise errors.Timeout(
+                    f"timed out: {exc}", method=method, path=response.request.url.path
+                ) from exc
+            except httpx.TransportError as exc:
+                raise errors.TransportError(
+                    str(exc), method=method, path=response.request.url.path
+                ) from exc
+            finally:
+                await response.aclose()
+        return response
+
+    def _ref(self, ref: str | ImageReference) -> _Ref:
+        parsed = _parse_ref(ref, self.host)
+        if parsed.host.lower() != self.host.lower():
+            raise errors.InvalidReference(
+                f"reference {str(ref)!r} names registry {parsed.host}, not {self.host}"
+            )
+        return parsed
+
+    async def _page(
+        self, url: str, key: str, scopes: Sequence[str]
+    ) -> tuple[list[Any], str | None]:
+        response = await self._request("GET", url, scopes=scopes)
+        payload = response.json()
+        items = payload.get(key) if isinstance(payload, dict) else None
+        return list(items or []), next_page_url(str(response.url), response.headers.get("link"))
+
+    # -- basics --------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        """Whether the registry answers the ``/v2/`` API (a 401 counts: it is there).
+
+        Raises:
+            ConnectError: The registry cannot be reached.
+        """
+        base = await self._prepare()
+        response = await self._send(self._http.build_request("GET", base + "/v2/"), idempotent=True)
+        await response.aclose()
+        return response.status_code in (200, 401)
+
+    async def login(self, username: str, password: str, *, store: bool = False) -> None:
+        """Check credentials against the registry and use them from now on.
+
+        Args:
+            username: The user name.
+            password: The password or access token.
+            store: Also save them like ``docker login`` (credential helper, else
+                ``config.json`` with 0600 permissions).
+
+        Raises:
+            RegistryUnauthorized: The registry (or its token service) refused them.
+        """
+        await self._prepare()
+        previous = self._auth.credentials
+        auth = RegistryAuth(username=username, password=password, serveraddress=self.host)
+        self._auth.credentials = auth
+        try:
+            await self._request("GET", "/v2/")
+        except BaseException:
+            self._auth.credentials = previous
+            raise
+        if store:
+            await save_credentials(self.host, auth, env=self._env)
+
+    def catalog(self, *, page_size: int | None = None) -> AsyncPaged[str]:
+        """The repositories of the registry (``/v2/_catalog``), paged."""
+        path = "/v2/_catalog" + (f"?n={page_size}" if page_size else "")
+        return AsyncPaged(self, path, "repositories", (_CATALOG_SCOPE,))
+
+    def tags(self, repository: str, *, page_size: int | None = None) -> AsyncPaged[str]:
+        """The tags of ``repository``, paged."""
+        repo = self._ref(repository).repository
+        path = f"/v2/{repo}/tags/list" + (f"?n={page_size}" if page_size else "")
+        return AsyncPaged(self, path, "tags", (repository_scope(repo, "pull"),))
+
+    async def search(self, term: str, *, limit: int | None = None) -> list[str]:
+        """Repositories whose name contains ``term`` (case-insensitive), from the catalog."""
+        needle = term.lower()
+        found: list[str] = []
+        async for name in self.catalog():
+            if needle in name.lower():
+                found.append(name)
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    # -- manifests -----------------------------------------------------------
+
+    async def _fetch_manifest(self, repo: str, target: str) -> Manifest:
+        path = f"/v2/{repo}/manifests/{target}"
+        response = await self._request(
+            "GET",
+            path,
+            scopes=(repository_scope(repo, "pull"),),
+            headers={"Accept": MANIFEST_ACCEPT},
+        )
+        raw = response.content
+        said = response.headers.get("docker-content-digest")
+        expected = target if target.startswith(("sha256:", "sha512:")) else None
+        if expected is None and said and said.startswith(("sha256:", "sha512:")):
+            expected = said
+        digest = Digester(expected)
+        digest.update(raw)
+        actual = digest.verify(what="manifest", method="GET", path=path)
+        return parse_manifest(raw, response.headers.get("content-type"), actual)
+
+    async def resolve(self, ref: str | ImageReference) -> str:
+        """The digest a reference points at (``HEAD`` on the manifest).
+
+        Raises:
+            ManifestUnknown: No such manifest.
+        """
+        r = self._ref(ref)
+        response = await self._request(
+            "HEAD",
+            f"/v2/{r.repository}/manifests/{r.target}",
+            scopes=(repository_scope(r.repository, "pull"),),
+            headers={"Accept": MANIFEST_ACCEPT},
+        )
+        said: str | None = response.headers.get("docker-content-digest")
+        if said:
+            return said
+        return (await self._fetch_manifest(r.repository, r.target)).digest
+
+    async def manifest(
+        self, ref: str | ImageReference, *, platform: str | Platform | None = None
+    ) -> Manifest:
+        """The manifest a reference points at; with ``platform``, the one for that platform.
+
+        A manifest fetched by digest is checked against it.
+
+        Args:
+            ref: ``repo:tag``, ``repo@digest`` (on this registry).
+            platform: ``os/arch[/variant]``: pick that platform's manifest from an index.
+
+        Raises:
+            ManifestUnknown: No such manifest, or no manifest for ``platform``.
+            DigestMismatch: The manifest does not match its digest.
+        """
+        r = self._ref(ref)
+        found = await self._fetch_manifest(r.repository, r.target)
+        if platform is not None and isinstance(found, ImageIndex):
+            chosen = found.select(platform)
+            found = await self._fetch_manifest(r.repository, chosen.digest)
+        return found
+
+    async def put_manifest(
+        self,
+        ref: str | ImageReference,
+        manifest: bytes | ImageManifest | ImageIndex,
+        *,
+        media_type: str | None = None,
+    ) -> str:
+        """Put a manifest's exact bytes under a tag or digest.
+
+        Args:
+            ref: ``repo:tag`` or ``repo@digest``.
+            manifest: The bytes, or a manifest model (its ``raw`` bytes are sent).
+            media_type: The ``Content-Type``; by default the manifest's media type.
+
+        Returns:
+            The manifest's digest.
+
+        Raises:
+            DigestMismatch: ``ref`` has a digest the bytes do not match.
+            ManifestBlobUnknown, ManifestInvalid: The registry refused it.
+        """
+        r = self._ref(ref)
+        parsed = parse_manifest(manifest) if isinstance(manifest, bytes) else manifest
+        raw = parsed.raw
+        digest = compute_digest(raw)
+        if r.digest is not None:
+            check = Digester(r.digest)
+            check.update(raw)
+            digest = check.verify(what="manifest")
+        response = await self._request(
+            "PUT",
+            f"/v2/{r.repository}/manifests/{r.target}",
+            scopes=(repository_scope(r.repository, "pull", "push"),),
+            headers={"Content-Type": media_type or parsed.media_type},
+            content=raw,
+        )
+        if parsed.subject is not None and "oci-subject" not in response.headers:
+            await self._add_referrer_fallback(r.repository, parsed.subject.digest, parsed, digest)
+        return digest
+
+    async def delete(self, ref: str | ImageReference) -> None:
+        """Delete a manifest (a tag is resolved to its digest first).
+
+        Raises:
+            ManifestUnknown: No such manifest.
+            Unsupported: The registry does not allow deletes.
+        """
+        r = self._ref(ref)
+        digest = r.digest or await self.resolve(ref)
+        await self._request(
+            "DELETE",
+            f"/v2/{r.repository}/manifests/{digest}",
+            scopes=(repository_scope(r.repository, "delete"),),
+        )
+
+    async def delete_blob(self, repository: str, digest: str) -> None:
+        """Delete a blob.
+
+        Raises:
+            BlobUnknown: No such blob.
+        """
+        repo = self._ref(repository).repository
+        await self._request(
+            "DELETE",
+            f"/v2/{repo}/blobs/{digest}",
+            scopes=(repository_scope(repo, "delete"),),
+        )
+
+    # -- referrers -----------------------------------------------------------
+
+    async def referrers(
+        self, ref: str | ImageReference, *, artifact_type: str | None = None
+    ) -> list[Descriptor]:
+        """The manifests whose ``subject`` is ``ref`` (OCI 1.1 referrers).
+
+        Uses the referrers API, or the fallback tag (``sha256-<hex>``) on
+        registries without it.
+        """
+        r = self._ref(ref)
+        digest = r.digest or await self.resolve(ref)
+        scopes = (repository_scope(r.repository, "pull"),)
+        query = (
+            "?" + urllib.parse.urlencode({"artifactType": artifact_type}) if artifact_type else ""
+        )
+        response = await self._request(
+            "GET",
+            f"/v2/{r.repository}/referrers/{digest}{query}",
+            scopes=scopes,
+            headers={"Accept": "application/vnd.oci.image.index.v1+json"},
+            allow=(404,),
+        )
+        found: list[Descriptor]
+        filtered = False
+        if response.status_code == 200 and response.content.lstrip().startswith(b"{"):
+            index = parse_manifest(response.content)
+            found = list(index.manifests) if isinstance(index, ImageIndex) else []
+            filtered = "artifactType" in response.headers.get("oci-filters-applied", "")
+        else:
+            fallback = await self._fallback_index(r.repository, digest)
+            found = list(fallback.manifests) if fallback is not None else []
+        if artifact_type and not filtered:
+            found = [d for d in found if d.artifact_type == artifact_type]
+        return found
+
+    async def _fallback_index(self, repo: str, digest: str) -> ImageIndex | None:
+        try:
+            found = await self._fetch_manifest(repo, referrers_tag(digest))
+        except (errors.ManifestUnknown, errors.NameUnknown):
+            return None
+        return found if isinstance(found, ImageIndex) else None
+
+    async def _add_referrer_fallback(
+        self, repo: str, subject: str, manifest: Manifest, digest: str
+    ) -> None:
+        """Record a referrer in the fallback tag's index (registries without the API)."""
+        current = await self._fallback_index(repo, subject)
+        entries = [d for d in (current.manifests if current else ()) if d.digest != digest]
+        entry = Descriptor(
+            manifest.media_type,
+            digest,
+            len(manifest.raw),
+            annotations=dict(manifest.annotations),
+            artifact_type=manifest.artifact_type
+            or (manifest.config.media_type if isinstance(manifest, ImageManifest) else None),
+        )
+        raw = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [d.to_json() for d in [*entries, entry]],
+            }
+        ).encode()
+        await self._request(
+            "PUT",
+            f"/v2/{repo}/manifests/{referrers_tag(subject)}",
+            scopes=(repository_scope(repo, "pull", "push"),),
+            headers={"Content-Type": "application/vnd.oci.image.index.v1+json"},
+            content=raw,
+        )
+
+    # -- blobs ---------------------------------------------------------------
+
+    async def blob_exists(self, repository: str, digest: str) -> bool:
+        """Whether the repository has the blob (``HEAD``)."""
+        repo = self._ref(repository).repository
+        response = await self._request(
+            "HEAD",
+            f"/v2/{repo}/blobs/{digest}",
+            scopes=(repository_scope(repo, "pull"),),
+            allow=(404,),
+        )
+        return response.status_code == 200
+
+    async def download_blob(
+        self, repository: str, digest: str, dest: str | os.PathLike[str]
+    ) -> Path:
+        """Download a blob to a file, verified while it streams.
+
+        The bytes go to a temporary file beside ``dest``, renamed at the end:
+        if the content does not match, nothing is left behind. A connection
+        that breaks mid-blob is resumed with ``Range``.
+
+        Args:
+            repository: The repository.
+            digest: The blob's digest.
+            dest: The file to write, or an existing folder (the file is then
+                named after the digest's hex).
+
+        Returns:
+            The file written.
+
+        Raises:
+            BlobUnknown: No such blob.
+            DigestMismatch: The content does not match ``digest``.
+            TransportError: The connection kept breaking.
+        """
+        repo = self._ref(repository).repository
+        target = _blob_target(Path(dest), digest)
+        partial = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.partial"
+        path = f"/v2/{repo}/blobs/{digest}"
+        digester = Digester(digest)
+        scopes = (repository_scope(repo, "pull"),)
+        try:
+            async with await open_file(partial, "wb") as out:
+                failures = 0
+                while True:
+                    headers = {"Range": f"bytes={digester.size}-"} if digester.size else {}
+                    response = await self._request(
+                        "GET", path, scopes=scopes, headers=headers, stream=True
+                    )
+                    pending: list[bytes] = []
+                    try:
+                        if digester.size and response.status_code != 206:
+                            await out.seek(0)
+                            await out.truncate()
+                            digester.reset()
+                        buffered = 0
+                        # Chunks as they arrive (a broken answer loses none), written by the MiB.
+                        async for chunk in response.aiter_bytes():
+                            digester.update(chunk)
+                            pending.append(chunk)
+                            buffered += len(chunk)
+                            if buffered >= READ_SIZE:
+                                await out.write(b"".join(pending))
+                                pending.clear()
+                                buffered = 0
+                        break
+                    except httpx.TransportError as exc:
+                        failures += 1
+                        if failures >= max(self._retry.attempts, 2):
+                            raise errors.TransportError(
+                                f"the blob download kept breaking: {exc}", method="GET", path=path
+                            ) from exc
+                        log.info("blob %s broke at byte %d: resuming", digest, digester.size)
+                    finally:
+                        if pending:
+                            await out.write(b"".join(pending))
+                        await response.aclose()
+            digester.verify(what="blob", method="GET", path=path)
+            os.replace(partial, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+            raise
+        return target
+
+    async def upload_blob(
+        self,
+        repository: str,
+        source: bytes | str | os.PathLike[str],
+        *,
+        digest: str | None = None,
+        media_type: str = "application/octet-stream",
+        mount_from: str | None = None,
+    ) -> Descriptor:
+        """Upload a blob, unless the repository has it already.
+
+        Small blobs go in one ``PUT``; bigger ones (``chunk_size``) in ``PATCH``
+        chunks. A failed upload is cancelled with ``DELETE``.
+
+        Args:
+            repository: The repository.
+            source: The bytes, or a file's path.
+            digest: The content's digest when known (else it is computed first).
+            media_type: The media type of the returned descriptor.
+            mount_from: Another repository of this registry that has the blob:
+                ask the registry to mount it instead of uploading.
+
+        Returns:
+            The blob's descriptor.
+
+        Raises:
+            DigestInvalid: The registry computed another digest.
+            BlobUploadInvalid, BlobUploadUnknown: The upload went wrong.
+        """
+        repo = self._ref(repository).repository
+        if isinstance(source, bytes):
+            size = len(source)
+            actual = compute_digest(source)
+            if digest is not None and digest != actual:
+                raise errors.DigestMismatch(
+                    f"the bytes have digest {actual}, not {digest}", expected=digest, actual=actual
+                )
+            blob_digest = actual
+            path = None
+        else:
+            path = os.fspath(source)
+            if digest is None:
+                blob_digest, size = await to_thread(_hash_file, path)
+            else:
+                blob_digest, size = digest, os.stat(path).st_size
+        digest = blob_digest
+        descriptor = Descriptor(media_type, blob_digest, size)
+        if await self.blob_exists(repo, blob_digest):
+            return descriptor
+        location = await self._start_upload(repo, blob_digest, mount_from)
+        if location is None:
+            return descriptor
+        try:
+            if size <= self._chunk_size:
+                body: Any = source if path is None else _FileBody(path, 0, size)
+                await self._finish_upload(repo, location, blob_digest, body, size)
+            else:
+                await self._chunked_upload(repo, location, blob_digest, source, size)
+        except BaseException:
+            await self._cancel_upload(repo, location)
+            raise
+        return descriptor
+
+    async def _start_upload(self, repo: str, digest: str, mount_from: str | None) -> str | None:
+        """``POST`` an upload (or a mount); the upload's URL, or ``None`` when mounted."""
+        scopes = [repository_scope(repo, "pull", "push")]
+        path = f"/v2/{repo}/blobs/uploads/"
+        if mount_from is not None and mount_from != repo:
+            scopes.append(repository_scope(mount_from, "pull"))
+            path += "?" + urllib.parse.urlencode({"mount": digest, "from": mount_from})
+        response = await self._request(
+            "POST",
+            path,
+            scopes=scopes,
+            headers={"Content-Length": "0"},
+            content=b"",
+            idempotent=True,
+        )
+        if response.status_code == 201:
+            return None
+        location = response.headers.get("location")
+        if not location:
+            raise errors.BlobUploadInvalid(
+                "the registry started an upload without a Location",
+                status_code=response.status_code,
+                method="POST",
+                path=response.request.url.path,
+            )
+        return resolve_location(str(response.url), location)
+
+    async def _finish_upload(
+        self, repo: str, location: str, digest: str, body: Any, size: int
+    ) -> None:
+        await self._request(
+            "PUT",
+            upload_finish_url(location, digest),
+            scopes=(repository_scope(repo, "pull", "push"),),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+            content=body,
+        )
+
+    async def _chunked_upload(
+        self, repo: str, location: str, digest: str, source: Any, size: int
+    ) -> None:
+        scopes = (repository_scope(repo, "pull", "push"),)
+        step = self._chunk_size
+        offset = 0
+        failures = 0
+        while offset < size:
+            length = min(step, size - offset)
+            body: Any = (
+                source[offset : offset + length]
+                if isinstance(source, bytes)
+                else _FileBody(os.fspath(source), offset, length)
+            )
+            try:
+                response = await self._request(
+                    "PATCH",
+                    location,
+                    scopes=scopes,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Length": str(length),
+                        "Content-Range": content_range(offset, length),
+                    },
+                    content=body,
+                    idempotent=False,
+                    allow=(416,),
+                )
+            except errors.TransportError:
+                failures += 1
+                if failures >= max(self._retry.attempts, 2):
+                    raise
+                location, offset = await self._upload_status(repo, location)
+                continue
+            if response.status_code == 416:
+                failures += 1
+                if failures >= max(self._retry.attempts, 2):
+                    raise errors.BlobUploadInvalid(
+                        "the registry kept refusing the chunk's range",
+                        status_code=416,
+                        method="PATCH",
+                        path=response.request.url.path,
+                    )
+                location, offset = await self._upload_status(repo, location)
+                continue
+            new_location = response.headers.get("location")
+            if new_location:
+                location = resolve_location(str(response.url), new_location)
+            step = chunk_size(step, response.headers.get("oci-chunk-min-length"))
+            reported = parse_range_end(response.headers.get("range"))
+            offset = reported if reported else offset + length
+        await self._finish_upload(repo, location, digest, None, 0)
+
+    async def _upload_status(self, repo: str, location: str) -> tuple[str, int]:
+        """Ask where an upload stands: its latest URL and the next offset."""
+        response = await self._request(
+            "GET", location, scopes=(repository_scope(repo, "pull", "push"),)
+        )
+        new_location = response.headers.get("location")
+        if new_location:
+            location = resolve_location(str(response.url), new_location)
+        return location, parse_range_end(response.headers.get("range")) or 0
+
+    async def _cancel_upload(self, repo: str, location: str) -> None:
+        with contextlib.suppress(errors.PydockError):
+            await self._request(
+                "DELETE",
+                location,
+                scopes=(repository_scope(repo, "pull", "push"),),
+                allow=(404,),
+            )
+
+    # -- copy ----------------------------------------------------------------
+
+    def _registry_for(self, ref: _Ref, target: AsyncRegistry | None) -> AsyncRegistry:
+        if ref.host.lower() == self.host.lower():
+            return self
+        if target is not None and target.host.lower() == ref.host.lower():
+            return target
+        other = AsyncRegistry(
+            ref.host,
+            insecure=self.insecure,
+            retry=self._retry,
+            timeout=self._timeout,
+            chunk_size=self._chunk_size,
+            concurrency=self._concurrency,
+            env=self._env,
+        )
+        self._owned.append(other)
+        return other
+
+    async def copy(
+        self,
+        src: str | ImageReference,
+        dst: str | ImageReference,
+        *,
+        platforms: Sequence[str | Platform] | None = None,
+        target: AsyncRegistry | None = None,
+    ) -> str:
+        """Copy an image from one repository or registry to another, with no engine.
+
+        Blobs stream from the source to the destination (no temporary files),
+        are skipped when the destination has them, and are mounted across
+        repositories of the same registry. Manifests are put as their exact
+        bytes, so digests are kept.
+
+        Args:
+            src: ``repo:tag`` on this registry, or ``host/repo:tag`` on another.
+            dst: The same forms.
+            platforms: Copy only these platforms of an index (a new, filtered
+                index is put, so its digest differs); ``None`` copies all.
+            target: The client to use for ``dst``'s registry (else one is made
+                with credentials from docker's config).
+
+        Returns:
+            The digest of the manifest put at ``dst``.
+
+        Raises:
+            ManifestUnknown: ``src`` does not exist or has none of ``platforms``.
+            DigestMismatch: A blob arrived corrupt (nothing is committed).
+        """
+        s_ref = _parse_ref(src, self.host)
+        d_ref = _parse_ref(dst, self.host)
+        source = self._registry_for(s_ref, None)
+        dest = self._registry_for(d_ref, target)
+        top = await source._fetch_manifest(s_ref.repository, s_ref.target)
+        if isinstance(top, ImageIndex) and platforms is not None:
+            chosen = top.select_all(platforms)
+            if not chosen:
+                wanted = ", ".join(str(Platform.parse(p)) for p in platforms)
+                raise errors.ManifestUnknown(
+                    f"{s_ref} has no manifest for {wanted}", status_code=404
+                )
+            top = top.filtered(chosen)
+        await self._copy_tree(source, s_ref.repository, dest, d_ref.repository, top)
+        tag = d_ref.tag or (s_ref.tag if d_ref.digest is None else None)
+        put_ref = _Ref(d_ref.host, d_ref.repository, tag, None if tag else top.digest)
+        return await dest.put_manifest(
+            ImageReference(put_ref.host, put_ref.repository, put_ref.tag, put_ref.digest),
+            top,
+        )
+
+    async def _copy_tree(
+        self,
+        source: AsyncRegistry,
+        s_repo: str,
+        dest: AsyncRegistry,
+        d_repo: str,
+        manifest: Manifest,
+    ) -> None:
+        if isinstance(manifest, ImageIndex):
+            for child in manifest.manifests:
+                found = await source._fetch_manifest(s_repo, child.digest)
+                await self._copy_tree(source, s_repo, dest, d_repo, found)
+                await dest.put_manifest(
+                    ImageReference(dest.host, d_repo, None, found.digest), found
+                )
+            return
+        jobs = [
+            functools.partial(self._copy_blob, source, s_repo, dest, d_repo, blob)
+            for blob in manifest.blobs
+        ]
+        await run_parallel(jobs, self._concurrency)
+
+    async def _copy_blob(
+        self,
+        source: AsyncRegistry,
+        s_repo: str,
+        dest: AsyncRegistry,
+        d_repo: str,
+        blob: Descriptor,
+    ) -> None:
+        if await dest.blob_exists(d_repo, blob.digest):
+            return
+        mount = s_repo if source is dest else None
+        location = await dest._start_upload(d_repo, blob.digest, mount)
+        if location is None:
+            return
+        try:
+            response = await source._request(
+                "GET",
+                f"/v2/{s_repo}/blobs/{blob.digest}",
+                scopes=(repository_scope(s_repo, "pull"),),
+                stream=True,
+            )
+            try:
+                body = _VerifiedBody(response, blob.digest, blob.size)
+                await dest._finish_upload(d_repo, location, blob.digest, body, blob.size)
+            finally:
+                await response.aclose()
+        except BaseException:
+            await dest._cancel_upload(d_repo, location)
+            raise
+
+    # -- OCI image layout ----------------------------------------------------
+
+    async def pull_layout(
+        self,
+        ref: str | ImageReference,
+        directory: str | os.PathLike[str],
+        *,
+        platforms: Sequence[str | Platform] | None = None,
+    ) -> Descriptor:
+        """Save an image (or index) as an OCI image layout in ``directory``.
+
+        ``index.json`` gets an entry named after the tag (an existing entry
+        of that name is replaced); blobs already in the layout are kept.
+
+        Returns:
+            The descriptor of the top manifest, as listed in ``index.json``.
+
+        Raises:
+            ManifestUnknown: No such image, or none of ``platforms``.
+            DigestMismatch: Content arrived corrupt (nothing partial is left).
+        """
+        r = self._ref(ref)
+        root = _make_dir(Path(directory))
+        top = await self._fetch_manifest(r.repository, r.target)
+        if isinstance(top, ImageIndex) and platforms is not None:
+            chosen = top.select_all(platforms)
+            if not chosen:
+                raise errors.ManifestUnknown(f"{r} has none of {list(platforms)}", status_code=404)
+            top = top.filtered(chosen)
+        await self._pull_tree(r.repository, top, root)
+        annotations = {REF_NAME_ANNOTATION: r.tag} if r.tag else {}
+        entry = top.descriptor(annotations=annotations)
+        (root / "oci-layout").write_bytes(OCI_LAYOUT_FILE)
+        entries: list[Descriptor] = []
+        index_file = root / "index.json"
+        if index_file.exists():
+            existing = parse_manifest(index_file.read_bytes())
+            if isinstance(existing, ImageIndex):
+                entries = [
+                    d
+                    for d in existing.manifests
+                    if not r.tag or d.annotations.get(REF_NAME_ANNOTATION) != r.tag
+                ]
+        index_file.write_bytes(layout_index([*entries, entry]))
+        return entry
+
+    def _write_layout_blob(self, root: Path, digest: str, raw: bytes) -> None:
+        target = root / blob_path(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(raw)
+
+    async def _pull_tree(self, repo: str, manifest: Manifest, root: Path) -> None:
+        if isinstance(manifest, ImageIndex):
+            for child in manifest.manifests:
+                found = await self._fetch_manifest(repo, child.digest)
+                await self._pull_tree(repo, found, root)
+        else:
+            jobs = []
+            for blob in manifest.blobs:
+                target = root / blob_path(blob.digest)
+                if target.exists() and target.stat().st_size == blob.size:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                jobs.append(functools.partial(self.download_blob, repo, blob.digest, target))
+            await run_parallel(jobs, self._concurrency)
+        self._write_layout_blob(root, manifest.digest, manifest.raw)
+
+    async def push_layout(
+        self, directory: str | os.PathLike[str], ref: str | ImageReference
+    ) -> str:
+        """Push an image (or index) from an OCI image layout to ``ref``.
+
+        The ``index.json`` entry named like ``ref``'s tag is pushed, or the
+        only entry when there is one.
+
+        Returns:
+            The digest of the manifest put.
+
+        Raises:
+            ValueError: The layout has no such entry, or several and none named so.
+            DigestMismatch: A file in the layout does not match its digest.
+        """
+        r = self._ref(ref)
+        root = Path(directory)
+        index = parse_manifest((root / "index.json").read_bytes())
+        if not isinstance(index, ImageIndex) or not index.manifests:
+            raise ValueError(f"{root / 'index.json'} lists no manifest")
+        named = [d for d in index.manifests if d.annotations.get(REF_NAME_ANNOTATION) == r.tag]
+        if named:
+            entry = named[0]
+        elif len(index.manifests) == 1:
+            entry = index.manifests[0]
+        else:
+            names = sorted(
+                d.annotations.get(REF_NAME_ANNOTATION, d.digest) for d in index.manifests
+            )
+            raise ValueError(f"{root} lists several manifests and none is named {r.tag!r}: {names}")
+        top = await self._push_tree(root, r.repository, entry.digest)
+        return await self.put_manifest(ref, top)
+
+    async def _push_tree(self, root: Path, repo: str, digest: str) -> Manifest:
+        raw = (root / blob_path(digest)).read_bytes()
+        check = Digester(digest)
+        check.update(raw)
+        check.verify(what=f"layout file {blob_path(digest)}")
+        manifest = parse_manifest(raw, digest=digest)
+        if isinstance(manifest, ImageIndex):
+            for child in manifest.manifests:
+                found = await self._push_tree(root, repo, child.digest)
+                await self.put_manifest(ImageReference(self.host, repo, None, child.digest), found)
+        else:
+            jobs = [
+                functools.partial(
+                    self.upload_blob, repo, root / blob_path(blob.digest), digest=blob.digest
+                )
+                for blob in manifest.blobs
+            ]
+            await run_parallel(jobs, self._concurrency)
+        return manifest

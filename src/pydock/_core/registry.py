@@ -1,0 +1,1007 @@
+"""Decisions of the OCI distribution client, free of I/O.
+
+* Media types and the ``Accept`` header for manifests; manifest, index and
+  descriptor models parsed from their exact bytes.
+* Platforms: parsing ``os/arch[/variant]``, normalization (``aarch64`` is
+  ``arm64``, ``armhf`` is ``arm/v7``...) and matching against an index.
+* Digests: computing and verifying, incrementally while streaming.
+* The registry's auth flow as a small state machine (:class:`AuthState`):
+  Basic and Bearer challenges, token requests (GET with basic credentials, or
+  the OAuth2 POST form with a refresh token, falling back to GET on 404),
+  tokens cached per scope until they expire, and scope escalation on
+  ``insufficient_scope``.
+* Uploads: resolving ``Location``, adding ``?digest=`` without losing the
+  upload's own query, ``Content-Range``, chunk sizes.
+* Paging with ``Link``, the referrers fallback tag, the OCI image layout.
+
+The I/O layers (``pydock._async._registry`` and its generated sync twin) only
+send what this module decides and feed the answers back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import json
+import re
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from pydock import errors
+from pydock._core.auth import RegistryAuth
+from pydock._core.errmap import registry_error
+from pydock._core.headers import Challenge, parse_link_next, parse_www_authenticate
+
+__all__ = [
+    "DOCKER_MANIFEST",
+    "DOCKER_MANIFEST_LIST",
+    "INDEX_MEDIA_TYPES",
+    "MANIFEST_ACCEPT",
+    "MANIFEST_MEDIA_TYPES",
+    "OCI_INDEX",
+    "OCI_LAYOUT_FILE",
+    "OCI_MANIFEST",
+    "AuthAction",
+    "AuthState",
+    "Descriptor",
+    "Digester",
+    "ImageIndex",
+    "ImageManifest",
+    "Manifest",
+    "Platform",
+    "Token",
+    "TokenRequest",
+    "UploadProgress",
+    "base_urls",
+    "blob_path",
+    "chunk_size",
+    "compute_digest",
+    "content_range",
+    "is_loopback",
+    "layout_index",
+    "merge_scopes",
+    "next_page_url",
+    "parse_manifest",
+    "parse_range_end",
+    "referrers_tag",
+    "repository_scope",
+    "upload_finish_url",
+]
+
+# --------------------------------------------------------------------------- media types
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_EMPTY_JSON = "application/vnd.oci.empty.v1+json"
+
+#: Manifest media types of a single image.
+IMAGE_MEDIA_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
+#: Manifest media types of a multi-platform index.
+INDEX_MEDIA_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
+#: Every manifest media type pydock reads.
+MANIFEST_MEDIA_TYPES = IMAGE_MEDIA_TYPES | INDEX_MEDIA_TYPES
+#: The ``Accept`` header sent for manifests (schema 1 is not asked for).
+MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST))
+
+#: The content of an OCI image layout's ``oci-layout`` file.
+OCI_LAYOUT_FILE = b'{"imageLayoutVersion":"1.0.0"}'
+#: The annotation naming a manifest in an OCI layout's ``index.json``.
+REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
+
+# --------------------------------------------------------------------------- digests
+
+_DIGEST_RE = re.compile(r"(sha256):([0-9a-f]{64})|(sha512):([0-9a-f]{128})")
+_ALGORITHMS = {"sha256", "sha512"}
+
+
+def split_digest(digest: str) -> tuple[str, str]:
+    """Split ``sha256:<hex>`` into its algorithm and hex.
+
+    Raises:
+        InvalidReference: Not a valid sha256 or sha512 digest.
+    """
+    m = _DIGEST_RE.fullmatch(digest)
+    if m is None:
+        raise errors.InvalidReference(f"invalid digest {digest!r}")
+    return (m[1], m[2]) if m[1] else (m[3], m[4])
+
+
+def compute_digest(data: bytes, algorithm: str = "sha256") -> str:
+    """The digest of ``data``: ``sha256:<hex>``."""
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+class Digester:
+    """Hash content as it streams and check it against the digest expected.
+
+    Args:
+        expected: The digest the content must have; ``None`` just computes
+            a sha256 digest.
+    """
+
+    def __init__(self, expected: str | None = None) -> None:
+        algorithm = split_digest(expected)[0] if expected else "sha256"
+        self.expected = expected
+        self.algorithm = algorithm
+        self._hash = hashlib.new(algorithm)
+        self.size = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        """Feed the next piece of content."""
+        self._hash.update(data)
+        self.size += len(data)
+
+    def reset(self) -> None:
+        """Forget everything fed so far (a download restarted from zero)."""
+        self._hash = hashlib.new(self.algorithm)
+        self.size = 0
+
+    @property
+    def digest(self) -> str:
+        """The digest of what was fed so far."""
+        return f"{self.algorithm}:{self._hash.hexdigest()}"
+
+    def verify(
+        self, *, what: str = "content", method: str | None = None, path: str | None = None
+    ) -> str:
+        """Check the content against the expected digest.
+
+        Returns:
+            The digest.
+
+        Raises:
+            DigestMismatch: The content hashes to another digest.
+        """
+        actual = self.digest
+        if self.expected is not None and actual != self.expected:
+            raise errors.DigestMismatch(
+                f"{what} should have digest {self.expected} but has {actual}",
+                expected=self.expected,
+                actual=actual,
+                method=method,
+                path=path,
+            )
+        return actual
+
+
+def blob_path(digest: str) -> str:
+    """Where a blob lives inside an OCI image layout: ``blobs/sha256/<hex>``."""
+    algorithm, hexpart = split_digest(digest)
+    return f"blobs/{algorithm}/{hexpart}"
+
+
+def referrers_tag(digest: str) -> str:
+    """The referrers fallback tag for ``digest``: ``sha256-<hex>`` (OCI distribution 1.1)."""
+    algorithm, hexpart = split_digest(digest)
+    return f"{algorithm}-{hexpart}"[:128]
+
+
+# --------------------------------------------------------------------------- platforms
+
+_ARCH_ALIASES = {
+    "x86_64": ("amd64", None),
+    "x86-64": ("amd64", None),
+    "amd64": ("amd64", None),
+    "aarch64": ("arm64", None),
+    "arm64": ("arm64", None),
+    "armhf": ("arm", "v7"),
+    "armel": ("arm", "v6"),
+    "i386": ("386", None),
+    "i686": ("386", None),
+    "386": ("386", None),
+}
+
+
+def _normalize_arch(arch: str, variant: str | None) -> tuple[str, str | None]:
+    arch = arch.lower()
+    variant = variant.lower() if variant else None
+    arch, implied = _ARCH_ALIASES.get(arch, (arch, None))
+    variant = variant or implied
+    if variant and variant.isdigit():
+        variant = "v" + variant
+    if arch == "arm64" and variant in ("v8", "v8.0"):
+        variant = None
+    if arch == "arm" and variant is None:
+        variant = "v7"
+    if arch == "amd64" and variant == "v1":
+        variant = None
+    return arch, variant
+
+
+@attrs.frozen
+class Platform:
+    """An image platform: ``linux/amd64``, ``linux/arm/v7``...
+
+    Build one with :meth:`parse`; it is normalized like containerd does:
+    ``aarch64`` is ``arm64`` (variant ``v8`` dropped), ``armhf`` is
+    ``arm/v7``, ``armel`` is ``arm/v6``, ``x86_64`` is ``amd64``, and a bare
+    ``arm`` means ``arm/v7``.
+    """
+
+    os: str
+    architecture: str
+    variant: str | None = None
+    os_version: str | None = None
+    os_features: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, value: str | Platform) -> Platform:
+        """Parse ``os/arch[/variant]`` (or just ``arch``: the OS is linux) and normalize it.
+
+        Raises:
+            ValueError: Not a platform specification.
+        """
+        if isinstance(value, Platform):
+            return value.normalized()
+        parts = value.strip().split("/")
+        if not all(parts) or len(parts) > 3:
+            raise ValueError(f"invalid platform {value!r}: expected os/arch[/variant]")
+        if len(parts) == 1:
+            parts = ["linux", parts[0]]
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None).normalized()
+
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> Platform:
+        """A platform from an index entry's ``platform`` object (as given, not normalized)."""
+        return cls(
+            os=str(payload.get("os", "")),
+            architecture=str(payload.get("architecture", "")),
+            variant=payload.get("variant") or None,
+            os_version=payload.get("os.version") or None,
+            os_features=tuple(payload.get("os.features") or ()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``platform`` object of an index entry."""
+        out: dict[str, Any] = {"architecture": self.architecture, "os": self.os}
+        if self.variant:
+            out["variant"] = self.variant
+        if self.os_version:
+            out["os.version"] = self.os_version
+        if self.os_features:
+            out["os.features"] = list(self.os_features)
+        return out
+
+    def normalized(self) -> Platform:
+        """The same platform, spelled the canonical way."""
+        arch, variant = _normalize_arch(self.architecture, self.variant)
+        return attrs.evolve(self, os=self.os.lower(), architecture=arch, variant=variant)
+
+    def matches(self, other: Platform) -> bool:
+        """Whether ``other`` (an index entry's platform) satisfies this wanted platform.
+
+        OS and architecture must be equal after normalization; the variant too
+        when this platform names one.
+        """
+        want, have = self.normalized(), other.normalized()
+        if want.os != have.os or want.architecture != have.architecture:
+            return False
+        return want.variant is None or want.variant == have.variant
+
+    def __str__(self) -> str:
+        base = f"{self.os}/{self.architecture}"
+        return f"{base}/{self.variant}" if self.variant else base
+
+
+# ------------------------------------------------------------------ descriptors and manifests
+
+
+def _descriptor_error(message: str) -> errors.ManifestInvalid:
+    return errors.ManifestInvalid(message, status_code=0)
+
+
+@attrs.frozen
+class Descriptor:
+    """A reference to content by digest: a layer, a config, a manifest in an index.
+
+    Attributes:
+        media_type: The content's media type.
+        digest: The content's digest.
+        size: The content's size in bytes.
+        platform: For index entries, the platform of the manifest.
+        annotations: The descriptor's annotations.
+        artifact_type: The artifact type (referrers), if any.
+        urls: Where else the content can be fetched from (foreign layers).
+        raw: The descriptor's JSON object as received.
+    """
+
+    media_type: str
+    digest: str
+    size: int
+    platform: Platform | None = None
+    annotations: dict[str, str] = attrs.field(factory=dict)
+    artifact_type: str | None = None
+    urls: tuple[str, ...] = ()
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_json(cls, payload: Any) -> Descriptor:
+        """Read a descriptor object.
+
+        Raises:
+            ManifestInvalid: It lacks a media type, a valid digest or a size.
+        """
+        if not isinstance(payload, dict):
+            raise _descriptor_error("a descriptor is not a JSON object")
+        digest = payload.get("digest")
+        size = payload.get("size")
+        if not isinstance(digest, str) or _DIGEST_RE.fullmatch(digest) is None:
+            raise _descriptor_error(f"descriptor has an invalid digest {digest!r}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _descriptor_error(f"descriptor {digest} has an invalid size {size!r}")
+        platform = payload.get("platform")
+        return cls(
+            media_type=str(payload.get("mediaType") or ""),
+            digest=digest,
+            size=size,
+            platform=Platform.from_json(platform) if isinstance(platform, dict) else None,
+            annotations=dict(payload.get("annotations") or {}),
+            artifact_type=payload.get("artifactType") or None,
+            urls=tuple(payload.get("urls") or ()),
+            raw=dict(payload),
+        )
+
+    @classmethod
+    def for_content(cls, media_type: str, data: bytes, **kwargs: Any) -> Descriptor:
+        """A descriptor for ``data`` (its sha256 digest and size)."""
+        return cls(media_type=media_type, digest=compute_digest(data), size=len(data), **kwargs)
+
+    def to_json(self) -> dict[str, Any]:
+        """The descriptor's JSON object (unknown members received are kept)."""
+        out = dict(self.raw)
+        out.update({"mediaType": self.media_type, "digest": self.digest, "size": self.size})
+        if self.platform is not None:
+            out["platform"] = self.platform.to_json()
+        if self.annotations:
+            out["annotations"] = dict(self.annotations)
+        if self.artifact_type:
+            out["artifactType"] = self.artifact_type
+        if self.urls:
+            out["urls"] = list(self.urls)
+        return out
+
+
+@attrs.frozen
+class ImageManifest:
+    """The manifest of one image (OCI image manifest or Docker schema 2).
+
+    Attributes:
+        media_type: The manifest's media type.
+        config: The image configuration's descriptor.
+        layers: The layers' descriptors, base first.
+        digest: The digest of :attr:`raw`.
+        raw: The manifest's exact bytes: put these, never a re-encoding.
+        subject: The manifest this one refers to (OCI 1.1 referrers), if any.
+        annotations: The manifest's annotations.
+        artifact_type: The artifact type, if any.
+    """
+
+    media_type: str
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+    digest: str
+    raw: bytes = attrs.field(repr=False)
+    subject: Descriptor | None = None
+    annotations: dict[str, str] = attrs.field(factory=dict)
+    artifact_type: str | None = None
+
+    @property
+    def blobs(self) -> tuple[Descriptor, ...]:
+        """Every blob the manifest needs: the config, then the layers."""
+        return (self.config, *self.layers)
+
+    @property
+    def size(self) -> int:
+        """The manifest's size in bytes."""
+        return len(self.raw)
+
+    def descriptor(self, **kwargs: Any) -> Descriptor:
+        """A descriptor of this manifest."""
+        return Descriptor(self.media_type, self.digest, len(self.raw), **kwargs)
+
+    def json(self) -> Any:
+        """The manifest's JSON."""
+        return json.loads(self.raw)
+
+
+@attrs.frozen
+class ImageIndex:
+    """A multi-platform index (OCI image index or Docker manifest list).
+
+    Attributes:
+        media_type: The index's media type.
+        manifests: The descriptors of the manifests it lists.
+        digest: The digest of :attr:`raw`.
+        raw: The index's exact bytes.
+        subject: The manifest this one refers to, if any.
+        annotations: The index's annotations.
+        artifact_type: The artifact type, if any.
+    """
+
+    media_type: str
+    manifests: tuple[Descriptor, ...]
+    digest: str
+    raw: bytes = attrs.field(repr=False)
+    subject: Descriptor | None = None
+    annotations: dict[str, str] = attrs.field(factory=dict)
+    artifact_type: str | None = None
+
+    @property
+    def size(self) -> int:
+        """The index's size in bytes."""
+        return len(self.raw)
+
+    @property
+    def platforms(self) -> list[Platform]:
+        """The platforms of the listed manifests that name one."""
+        return [d.platform for d in self.manifests if d.platform is not None]
+
+    def descriptor(self, **kwargs: Any) -> Descriptor:
+        """A descriptor of this index."""
+        return Descriptor(self.media_type, self.digest, len(self.raw), **kwargs)
+
+    def json(self) -> Any:
+        """The index's JSON."""
+        return json.loads(self.raw)
+
+    def select(self, platform: str | Platform) -> Descriptor:
+        """The first manifest for ``platform`` (attestation entries are skipped).
+
+        Raises:
+            ManifestUnknown: No entry matches.
+        """
+        found = self.select_all([platform])
+        if not found:
+            available = ", ".join(str(p) for p in self.platforms) or "none"
+            raise errors.ManifestUnknown(
+                f"no manifest for platform {Platform.parse(platform)} in index {self.digest}"
+                f" (available: {available})",
+                status_code=404,
+            )
+        return found[0]
+
+    def select_all(self, platforms: Iterable[str | Platform]) -> list[Descriptor]:
+        """The entries matching any of ``platforms``, in index order (one per platform)."""
+        wanted = [Platform.parse(p) for p in platforms]
+        out: list[Descriptor] = []
+        taken: set[int] = set()
+        for want in wanted:
+            for i, desc in enumerate(self.manifests):
+                if i in taken or desc.platform is None:
+                    continue
+                if desc.platform.os == "unknown":  # buildkit attestations
+                    continue
+                if want.matches(desc.platform):
+                    out.append(desc)
+                    taken.add(i)
+                    break
+        return [self.manifests[i] for i in sorted(taken)]
+
+    def filtered(self, keep: Sequence[Descriptor]) -> ImageIndex:
+        """A new index listing only ``keep`` (new bytes, so a new digest)."""
+        payload = self.json()
+        payload["manifests"] = [d.to_json() for d in keep]
+        raw = json.dumps(payload, indent=3).encode()
+        return attrs.evolve(self, manifests=tuple(keep), raw=raw, digest=compute_digest(raw))
+
+
+#: A manifest of either kind.
+Manifest = ImageManifest | ImageIndex
+
+
+def parse_manifest(
+    raw: bytes, content_type: str | None = None, digest: str | None = None
+) -> Manifest:
+    """Read a manifest or index from its exact bytes.
+
+    The media type is the JSON's ``mediaType`` when given, else the
+    ``Content-Type`` the registry sent, else guessed from the members.
+
+    Args:
+        raw: The bytes.
+        content_type: The ``Content-Type`` of the answer, if any.
+        digest: The digest to record (computed from ``raw`` when ``None``).
+
+    Raises:
+        ManifestInvalid: Not JSON, schema 1, or missing members.
+    """
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _descriptor_error(f"the manifest is not valid JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise _descriptor_error("the manifest is not a JSON object")
+    media_type = payload.get("mediaType")
+    if not isinstance(media_type, str) or not media_type:
+        ct = (content_type or "").split(";")[0].strip()
+        if ct in MANIFEST_MEDIA_TYPES:
+            media_type = ct
+        elif "manifests" in payload:
+            media_type = OCI_INDEX
+        elif "config" in payload:
+            media_type = OCI_MANIFEST
+        else:
+            media_type = ct
+    if payload.get("schemaVersion") == 1:
+        raise _descriptor_error("docker schema 1 manifests are not supported")
+    digest = digest or compute_digest(raw)
+    subject = payload.get("subject")
+    common: dict[str, Any] = {
+        "digest": digest,
+        "raw": raw,
+        "subject": Descriptor.from_json(subject) if subject is not None else None,
+        "annotations": dict(payload.get("annotations") or {}),
+        "artifact_type": payload.get("artifactType") or None,
+    }
+    if media_type in INDEX_MEDIA_TYPES or ("manifests" in payload and "config" not in payload):
+        manifests = payload.get("manifests")
+        if not isinstance(manifests, list):
+            raise _descriptor_error("the index has no manifests list")
+        return ImageIndex(
+            media_type=media_type,
+            manifests=tuple(Descriptor.from_json(m) for m in manifests),
+            **common,
+        )
+    if "config" not in payload:
+        raise _descriptor_error(f"the manifest ({media_type or 'no media type'}) has no config")
+    layers = payload.get("layers") or []
+    if not isinstance(layers, list):
+        raise _descriptor_error("the manifest's layers are not a list")
+    return ImageManifest(
+        media_type=media_type,
+        config=Descriptor.from_json(payload["config"]),
+        layers=tuple(Descriptor.from_json(layer) for layer in layers),
+        **common,
+    )
+
+
+def manifest_media_type(raw: bytes) -> str:
+    """The media type to send as ``Content-Type`` when putting ``raw``."""
+    return parse_manifest(raw).media_type or OCI_MANIFEST
+
+
+def layout_index(entries: Sequence[Descriptor]) -> bytes:
+    """The ``index.json`` of an OCI image layout listing ``entries``."""
+    payload = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [d.to_json() for d in entries],
+    }
+    return json.dumps(payload, indent=2).encode() + b"\n"
+
+
+# --------------------------------------------------------------------------- hosts and URLs
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (``name[:port]``) is on this machine: ``localhost``, 127/8, ``::1``."""
+    name = host
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name[1:]
+    elif name.count(":") == 1:
+        name = name.split(":")[0]
+    if name.lower() == "localhost" or name.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def base_urls(host: str, *, insecure: bool = False, tls: bool | None = None) -> list[str]:
+    """The base URLs to try for a registry, in order.
+
+    ``https://`` always; plain ``http://`` as a fallback only for loopback
+    hosts or with ``insecure``. A host given with a scheme is used as is.
+
+    Args:
+        host: ``host[:port]``, or a URL.
+        insecure: Allow plain HTTP for any host.
+        tls: ``True`` forces HTTPS only (a CA was given), ``False`` HTTP only.
+    """
+    if host.startswith(("http://", "https://")):
+        return [host.rstrip("/")]
+    if tls is True:
+        return [f"https://{host}"]
+    if tls is False:
+        return [f"http://{host}"]
+    urls = [f"https://{host}"]
+    if insecure or is_loopback(host):
+        urls.append(f"http://{host}")
+    return urls
+
+
+def next_page_url(current: str, link: str | None) -> str | None:
+    """The absolute URL of the next page named by a ``Link`` header, or ``None``."""
+    target = parse_link_next(link)
+    return urllib.parse.urljoin(current, target) if target else None
+
+
+def resolve_location(current: str, location: str) -> str:
+    """An upload ``Location`` made absolute (registries may send a path)."""
+    return urllib.parse.urljoin(current, location)
+
+
+def upload_finish_url(location: str, digest: str) -> str:
+    """The ``PUT`` URL closing an upload: ``Location`` with ``digest=`` added to its query.
+
+    The upload URL's own query (``_state`` on the CNCF registry) must be kept.
+    """
+    parts = urllib.parse.urlsplit(location)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in query if k != "digest"] + [("digest", digest)]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs share scheme, host and port (a redirect may keep credentials)."""
+    pa, pb = urllib.parse.urlsplit(a), urllib.parse.urlsplit(b)
+
+    def port(p: urllib.parse.SplitResult) -> int | None:
+        return p.port or {"http": 80, "https": 443}.get(p.scheme)
+
+    return (pa.scheme, pa.hostname, port(pa)) == (pb.scheme, pb.hostname, port(pb))
+
+
+def content_range(start: int, length: int) -> str:
+    """The ``Content-Range`` of a ``PATCH`` chunk: ``<start>-<end>``, end inclusive."""
+    return f"{start}-{start + length - 1}"
+
+
+def parse_range_end(value: str | None) -> int | None:
+    """The next offset an upload expects, from its ``Range: 0-<last>`` header.
+
+    Returns:
+        ``last + 1``, except for ``0-0``, which the CNCF registry sends both
+        for an empty upload and after one byte: it is read as ``0``. ``None``
+        when there is no usable header.
+    """
+    if not value:
+        return None
+    m = re.fullmatch(r"\s*(?:bytes[= ])?\s*(\d+)-(-?\d+)\s*", value)
+    if m is None:
+        return None
+    end = int(m[2])
+    return end + 1 if end > 0 else 0
+
+
+def chunk_size(requested: int, min_length: str | None) -> int:
+    """The chunk size for a chunked upload, at least ``OCI-Chunk-Min-Length``."""
+    try:
+        minimum = int(min_length) if min_length else 0
+    except ValueError:
+        minimum = 0
+    return max(requested, minimum, 1)
+
+
+@attrs.frozen
+class UploadProgress:
+    """Where a blob upload stands: the URL to use next and the bytes accepted."""
+
+    location: str
+    offset: int = 0
+
+
+# --------------------------------------------------------------------------- scopes
+
+ScopeItem = tuple[str, str, str]
+
+
+def repository_scope(repository: str, *actions: str) -> str:
+    """``repository:<name>:<actions>``: e.g. ``repository:demo/app:pull,push``."""
+    return f"repository:{repository}:{','.join(actions)}"
+
+
+def _scope_items(scopes: Iterable[str]) -> frozenset[ScopeItem]:
+    items: set[ScopeItem] = set()
+    for scope in scopes:
+        for part in scope.split():
+            kind, sep, rest = part.partition(":")
+            name, sep2, actions = rest.rpartition(":")
+            if not sep or not sep2:
+                continue
+            for action in actions.split(","):
+                if action:
+                    items.add((kind, name, action))
+    return frozenset(items)
+
+
+def _format_scopes(items: Iterable[ScopeItem]) -> list[str]:
+    grouped: dict[tuple[str, str], set[str]] = {}
+    for kind, name, action in items:
+        grouped.setdefault((kind, name), set()).add(action)
+    order = {"pull": 0, "push": 1, "delete": 2}
+    return [
+        f"{kind}:{name}:{','.join(sorted(actions, key=lambda a: (order.get(a, 9), a)))}"
+        for (kind, name), actions in sorted(grouped.items())
+    ]
+
+
+def merge_scopes(*groups: Iterable[str]) -> list[str]:
+    """Merge scopes, actions of the same resource joined: one scope per resource, sorted."""
+    return _format_scopes(_scope_items(s for group in groups for s in group))
+
+
+# --------------------------------------------------------------------------- auth flow
+
+
+@attrs.frozen(repr=False)
+class TokenRequest:
+    """A request to the token service that :class:`AuthState` wants sent.
+
+    Send it as is (no other credentials), then give the answer to
+    :meth:`AuthState.on_token_response`.
+    """
+
+    method: Literal["GET", "POST"]
+    url: str
+    params: tuple[tuple[str, str], ...] = ()
+    form: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    scopes: frozenset[ScopeItem] = frozenset()
+
+    def __repr__(self) -> str:
+        return f"TokenRequest({self.method} {self.url}, scopes={sorted(self.scopes)})"
+
+
+@attrs.frozen(repr=False)
+class Token:
+    """A bearer token, the scopes it was asked for, and when it stops being usable."""
+
+    value: str
+    scopes: frozenset[ScopeItem]
+    expires_at: float
+
+    def __repr__(self) -> str:
+        return f"Token(scopes={sorted(self.scopes)}, expires_at={self.expires_at})"
+
+
+@attrs.frozen
+class AuthAction:
+    """What to do after a 401.
+
+    Attributes:
+        kind: ``"retry"`` (send again: the credentials to use changed),
+            ``"token"`` (send :attr:`token_request` first, then retry), or
+            ``"fail"`` (nothing more to try: raise the 401).
+        token_request: The token request for ``"token"``.
+    """
+
+    kind: Literal["retry", "token", "fail"]
+    token_request: TokenRequest | None = None
+
+
+#: Seconds before its expiry that a token is no longer used.
+TOKEN_EXPIRY_MARGIN = 5.0
+#: The lifetime of a token that does not say (the spec's default).
+DEFAULT_TOKEN_LIFETIME = 60.0
+
+
+def _basic(username: str, password: str) -> str:
+    raw = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+class AuthState:
+    """The auth decisions for one registry: which header to send, when to get a token.
+
+    Use: before each request, :meth:`authorization` gives the header for the
+    scopes the request needs (or :meth:`token_request_for` says a token must
+    be fetched first, when the registry is known to want one). On a 401, give
+    the ``WWW-Authenticate`` header to :meth:`on_unauthorized`; on a token
+    service answer, call :meth:`on_token_response`.
+
+    Args:
+        credentials: What to authenticate with; ``None`` for anonymous access.
+        client_id: The OAuth2 ``client_id`` sent to token services.
+    """
+
+    def __init__(
+        self, credentials: RegistryAuth | None = None, *, client_id: str = "pydock"
+    ) -> None:
+        self.client_id = client_id
+        self._credentials = credentials
+        self._scheme: Literal["basic", "bearer"] | None = None
+        self._bearer: Challenge | None = None
+        self._tokens: dict[frozenset[ScopeItem], Token] = {}
+        self._refresh_token: str | None = credentials.identitytoken if credentials else None
+        self._oauth_unsupported = False
+
+    @property
+    def credentials(self) -> RegistryAuth | None:
+        """The credentials in use."""
+        return self._credentials
+
+    @credentials.setter
+    def credentials(self, value: RegistryAuth | None) -> None:
+        self._credentials = value
+        self._refresh_token = value.identitytoken if value else None
+        self._tokens.clear()
+
+    @property
+    def scheme(self) -> str | None:
+        """``"basic"`` or ``"bearer"`` once the registry said which, else ``None``."""
+        return self._scheme
+
+    def _has_password(self) -> bool:
+        c = self._credentials
+        return c is not None and bool(c.username) and c.password is not None
+
+    def _cached(self, needed: frozenset[ScopeItem], now: float) -> Token | None:
+        for key, token in list(self._tokens.items()):
+            if token.expires_at <= now:
+                del self._tokens[key]
+            elif needed <= key:
+                return token
+        return None
+
+    def authorization(self, scopes: Iterable[str], *, now: float) -> str | None:
+        """The ``Authorization`` header for a request needing ``scopes``, if there is one."""
+        c = self._credentials
+        if c is not None and c.registrytoken:
+            return f"Bearer {c.registrytoken}"
+        if self._scheme == "basic" and self._has_password():
+            assert c is not None
+            assert c.username is not None
+            assert c.password is not None
+            return _basic(c.username, c.password)
+        if self._scheme == "bearer":
+            token = self._cached(_scope_items(scopes), now)
+            if token is not None:
+                return f"Bearer {token.value}"
+        return None
+
+    def token_request_for(self, scopes: Iterable[str], *, now: float) -> TokenRequest | None:
+        """A token request to send before a request needing ``scopes``, or ``None``.
+
+        Only once the registry is known to use Bearer tokens and no cached
+        token covers the scopes.
+        """
+        if self._scheme != "bearer" or self._bearer is None:
+            return None
+        c = self._credentials
+        if c is not None and c.registrytoken:
+            return None
+        needed = _scope_items(scopes)
+        if self._cached(needed, now) is not None:
+            return None
+        return self._token_request(needed)
+
+    def on_unauthorized(
+        self,
+        www_authenticate: str | None,
+        scopes: Iterable[str],
+        *,
+        sent_authorization: str | None,
+        now: float,
+    ) -> AuthAction:
+        """Decide what to do about a 401 answer.
+
+        Args:
+            www_authenticate: The answer's ``WWW-Authenticate`` header(s), joined.
+            scopes: The scopes the request was believed to need.
+            sent_authorization: The ``Authorization`` header that was sent, if any.
+            now: The current (monotonic) time.
+        """
+        challenges = parse_www_authenticate(www_authenticate or "")
+        bearer = next((c for c in challenges if c.scheme == "bearer"), None)
+        basic = next((c for c in challenges if c.scheme == "basic"), None)
+        if bearer is not None and bearer.realm:
+            self._scheme = "bearer"
+            self._bearer = bearer
+            needed = _scope_items(scopes) | _scope_items(bearer.scopes)
+            error = bearer.params.get("error", "")
+            used: Token | None = None
+            if sent_authorization and sent_authorization.startswith("Bearer "):
+                value = sent_authorization[len("Bearer ") :]
+                for key, token in list(self._tokens.items()):
+                    if token.value == value:
+                        used = token
+                        del self._tokens[key]  # rejected: never send it again
+            if used is not None:
+                if error == "insufficient_scope":
+                    needed |= used.scopes  # escalate: keep what the token had
+                elif needed <= used.scopes and error != "invalid_token":
+                    return AuthAction("fail")  # a fresh token for these scopes was refused
+            c = self._credentials
+            if c is not None and c.registrytoken:
+                return AuthAction("fail")
+            return AuthAction("token", self._token_request(needed))
+        if basic is not None:
+            if self._has_password() and not (sent_authorization or "").startswith("Basic "):
+                self._scheme = "basic"
+                return AuthAction("retry")
+            self._scheme = "basic"
+        return AuthAction("fail")
+
+    def _token_request(self, needed: frozenset[ScopeItem]) -> TokenRequest:
+        assert self._bearer is not None
+        assert self._bearer.realm is not None
+        realm = self._bearer.realm
+        service = self._bearer.service
+        scope_list = _format_scopes(needed)
+        c = self._credentials
+        if self._refresh_token and not self._oauth_unsupported:
+            form: list[tuple[str, str]] = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", self._refresh_token),
+                ("client_id", self.client_id),
+            ]
+            if service:
+                form.append(("service", service))
+            if scope_list:
+                form.append(("scope", " ".join(scope_list)))
+            return TokenRequest("POST", realm, form=tuple(form), scopes=needed)
+        params: list[tuple[str, str]] = []
+        if service:
+            params.append(("service", service))
+        params.extend(("scope", s) for s in scope_list)
+        headers: tuple[tuple[str, str], ...] = ()
+        if c is not None and c.username and c.password is not None:
+            params.append(("account", c.username))
+            headers = (("Authorization", _basic(c.username, c.password)),)
+        elif self._refresh_token:
+            headers = (("Authorization", _basic("<token>", self._refresh_token)),)
+        params.append(("client_id", self.client_id))
+        return TokenRequest("GET", realm, params=tuple(params), headers=headers, scopes=needed)
+
+    def on_token_response(
+        self, request: TokenRequest, status: int, body: bytes, *, now: float
+    ) -> Token | TokenRequest:
+        """Take the token service's answer.
+
+        Returns:
+            The token (now cached), or another request to send (a GET after a
+            POST answered 404: the service does not do OAuth2).
+
+        Raises:
+            RegistryError: The service refused (401 is
+                :class:`~pydock.errors.RegistryUnauthorized`), or answered
+                without a token.
+        """
+        path = urllib.parse.urlsplit(request.url).path or "/"
+        if request.method == "POST" and status in (404, 405):
+            self._oauth_unsupported = True
+            return self._token_request(request.scopes)
+        if status >= 400:
+            raise registry_error(status, body, method=request.method, path=path)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if not isinstance(payload, dict):
+            raise errors.RegistryUnauthorized(
+                "the token service answered without JSON",
+                status_code=status,
+                method=request.method,
+                path=path,
+            )
+        value = payload.get("token") or payload.get("access_token")
+        if not isinstance(value, str) or not value:
+            raise errors.RegistryUnauthorized(
+                "the token service answered without a token",
+                status_code=status,
+                method=request.method,
+                path=path,
+            )
+        lifetime = payload.get("expires_in")
+        if not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool) or lifetime <= 0:
+            lifetime = DEFAULT_TOKEN_LIFETIME
+        refresh = payload.get("refresh_token")
+        if isinstance(refresh, str) and refresh:
+            self._refresh_token = refresh
+        margin = min(TOKEN_EXPIRY_MARGIN, float(lifetime) / 4)
+        token = Token(value, request.scopes, now + float(lifetime) - margin)
+        self._tokens[request.scopes] = token
+        return token
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The OAuth2 refresh token, given or received (store it as ``identitytoken``)."""
+        return self._refresh_token

@@ -1,0 +1,125 @@
+"""A small HTTP proxy in front of a real registry that injects faults on demand.
+
+Faults (attributes, set by a test before it calls):
+
+* ``corrupt_blobs``: flip one byte of every blob body (``GET .../blobs/...``).
+* ``throttle``: answer the next N requests ``429`` with ``Retry-After``.
+* ``drop_blob``: send the next N blob bodies half-way, then drop the connection.
+* ``redirect_blobs``: answer blob GETs with ``307`` to a second listener (another
+  origin) that serves the blob and records the ``Authorization`` it got.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
+
+
+class FaultProxy:
+    """Forward to ``upstream`` (``host:port``, plain HTTP), with faults."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.corrupt_blobs = False
+        self.throttle = 0
+        self.retry_after = "0"
+        self.drop_blob = 0
+        self.redirect_blobs = False
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.redirected_auth: list[str | None] = []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def handle_any(self) -> None:
+                if not self.server_is_side:
+                    proxy.seen.append((self.command, self.path, dict(self.headers.items())))
+                is_blob_get = self.command == "GET" and "/blobs/sha" in self.path
+                with proxy.lock:
+                    throttled = proxy.throttle > 0
+                    proxy.throttle -= 1 if throttled else 0
+                    redirect = proxy.redirect_blobs and is_blob_get and not self.server_is_side
+                    drop = is_blob_get and proxy.drop_blob > 0 and "Range" not in self.headers
+                    proxy.drop_blob -= 1 if drop else 0
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if self.server_is_side:
+                    proxy.redirected_auth.append(self.headers.get("Authorization"))
+                if throttled:
+                    self._reply(
+                        429,
+                        {"Retry-After": proxy.retry_after},
+                        b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}',
+                    )
+                    return
+                if redirect:
+                    target = f"http://127.0.0.1:{proxy.side_port}{self.path}"
+                    self._reply(307, {"Location": target}, b"")
+                    return
+                conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read() if self.command != "HEAD" else b""
+                conn.close()
+                out = {k: v for k, v in answer.getheaders() if k.lower() not in _HOP}
+                if is_blob_get and proxy.corrupt_blobs and data:
+                    data = bytes([data[0] ^ 0xFF]) + data[1:]
+                if drop and data:
+                    out["Content-Length"] = str(len(data))
+                    self.send_response(answer.status)
+                    for k, v in out.items():
+                        if k.lower() != "content-length":
+                            self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self._reply(answer.status, out, data, head=self.command == "HEAD")
+
+            @property
+            def server_is_side(self) -> bool:
+                return bool(getattr(self.server, "is_side", False))
+
+            def _reply(
+                self, status: int, headers: dict[str, str], body: bytes, head: bool = False
+            ) -> None:
+                self.send_response(status)
+                for k, v in headers.items():
+                    if k.lower() != "content-length":
+                        self.send_header(k, v)
+                if head:
+                    self.send_header("Content-Length", headers.get("Content-Length", "0"))
+                else:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.side = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.side.is_side = True  # type: ignore[attr-defined]
+        self.port = self.server.server_address[1]
+        self.side_port = self.side.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        for server in (self.server, self.side):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        for server in (self.server, self.side):
+            server.shutdown()
+            server.server_close()
