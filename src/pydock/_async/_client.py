@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState
@@ -23,6 +23,9 @@ from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._version import __version__
 from pydock.errors import ConnectError, PydockError, Timeout, TransportError
+
+if TYPE_CHECKING:
+    from pydock._async._registry import AsyncRegistry
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient"]
 
@@ -387,6 +390,18 @@ class AsyncClient(AsyncClientBase):
                 path=response.request.url.path,
             )
         return AsyncRawStream(network, tty=tty)
+
+    # -- registries ----------------------------------------------------------
+
+    def registry(self, host: str, **kwargs: Any) -> AsyncRegistry:
+        """A client for the OCI registry at ``host``, talking to it directly (no engine).
+
+        Credentials come from the docker config and credential helpers unless
+        ``auth=`` is given; other keyword arguments go to :class:`AsyncRegistry`.
+        """
+        from pydock._async._registry import AsyncRegistry
+
+        return AsyncRegistry(host, **kwargs)
 
     # -- system --------------------------------------------------------------
 

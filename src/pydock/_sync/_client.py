@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from tenacity import RetryCallState, Retrying
@@ -25,6 +25,9 @@ from pydock._sync._transport import EngineTransport
 from pydock._sync._upgrade import RawStream
 from pydock._version import __version__
 from pydock.errors import ConnectError, PydockError, Timeout, TransportError
+
+if TYPE_CHECKING:
+    from pydock._sync._registry import Registry
 
 __all__ = ["DEFAULT_TIMEOUT", "Client"]
 
@@ -389,6 +392,18 @@ class Client(ClientBase):
                 path=response.request.url.path,
             )
         return RawStream(network, tty=tty)
+
+    # -- registries ----------------------------------------------------------
+
+    def registry(self, host: str, **kwargs: Any) -> Registry:
+        """A client for the OCI registry at ``host``, talking to it directly (no engine).
+
+        Credentials come from the docker config and credential helpers unless
+        ``auth=`` is given; other keyword arguments go to :class:`Registry`.
+        """
+        from pydock._sync._registry import Registry
+
+        return Registry(host, **kwargs)
 
     # -- system --------------------------------------------------------------
 

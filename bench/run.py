@@ -1,0 +1,399 @@
+"""Side-by-side benchmarks: pydock and its peers, same engines, same run, interleaved.
+
+    python bench/run.py                          # every section
+    python bench/run.py --sections latency --rounds 7 --calls 200
+    nox -s bench                                 # installs the peers first
+
+Sections: import (interpreter start minus `pass`), latency (warm client, per
+call: ping, version, container inspect; Docker and Podman; sync and async),
+concurrency (1000 inspects at 50 in flight, async). Each measurement is
+repeated in rounds that interleave the contenders; medians are reported with
+min-max, and ratios pydock/peer (below 1.0 means pydock is faster).
+Results go to bench/results/latest.json and a markdown table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+
+import pydock
+
+ROOT = Path(__file__).resolve().parent
+DOCKER_SOCK = os.environ.get("PYDOCK_DOCKER_HOST", "unix:///var/run/docker.sock")[len("unix://") :]
+PODMAN_SOCK = os.environ.get("PYDOCK_PODMAN_HOST", "unix:///run/podman/podman.sock")[
+    len("unix://") :
+]
+IMAGE = os.environ.get("PYDOCK_TEST_IMAGE", "pydock-test/busybox:1")
+
+Sync = Callable[[], object]
+Async = Callable[[], Awaitable[object]]
+
+
+def summarize(samples: list[float]) -> dict[str, float]:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "n": len(samples),
+    }
+
+
+# -- import time --------------------------------------------------------------
+
+
+def bench_import(rounds: int) -> dict[str, Any]:
+    modules = [
+        "pass",
+        "import pydock",
+        "import docker",
+        "import aiodocker",
+        "import podman",
+        "import httpx",
+    ]
+    samples: dict[str, list[float]] = {m: [] for m in modules}
+    for _ in range(rounds):
+        for stmt in modules:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", stmt], check=True)
+            samples[stmt].append(time.perf_counter() - start)
+    base = statistics.median(samples["pass"])
+    out = {}
+    for stmt in modules[1:]:
+        out[stmt] = summarize([(s - base) * 1000 for s in samples[stmt]])
+    return out
+
+
+# -- latency --------------------------------------------------------------------
+
+
+def _make_container(sock: str) -> str:
+    with pydock.Client(f"unix://{sock}") as client:
+        created = client._json(
+            "POST",
+            "/containers/create",
+            json={"Image": IMAGE, "Cmd": ["sleep", "3600"], "Labels": {"pydock-bench": "1"}},
+        )
+        cid = str(created["Id"])
+        client._request("POST", f"/containers/{cid}/start")
+        return cid
+
+
+def _remove_container(sock: str, cid: str) -> None:
+    with pydock.Client(f"unix://{sock}") as client:
+        client._request("DELETE", f"/containers/{cid}", params={"force": True})
+
+
+def sync_contenders(
+    engine: str, sock: str, cid: str
+) -> tuple[dict[str, dict[str, Sync]], list[Any]]:
+    import docker
+
+    closers: list[Any] = []
+    pd = pydock.Client(f"unix://{sock}")
+    pd.connect()
+    closers.append(pd.close)
+    hx = httpx.Client(transport=httpx.HTTPTransport(uds=sock), base_url="http://localhost")
+    closers.append(hx.close)
+    dp = docker.APIClient(base_url=f"unix://{sock}", version="1.41")
+    closers.append(dp.close)
+    prefix = "/v1.41"
+    ops: dict[str, dict[str, Sync]] = {
+        "pydock sync": {
+            "ping": pd.ping,
+            "version": pd.version,
+            "inspect": lambda: pd._json("GET", f"/containers/{cid}/json"),
+        },
+        "httpx.Client": {
+            "ping": lambda: hx.get("/_ping").text,
+            "version": lambda: hx.get("/version").json(),
+            "inspect": lambda: hx.get(f"{prefix}/containers/{cid}/json").json(),
+        },
+        "docker-py": {
+            "ping": dp.ping,
+            "version": dp.version,
+            "inspect": lambda: dp.inspect_container(cid),
+        },
+    }
+    if engine == "podman":
+        import podman
+
+        pm = podman.PodmanClient(base_url=f"unix://{sock}")
+        closers.append(pm.close)
+        ops["podman-py"] = {
+            "ping": pm.ping,
+            "version": pm.version,
+            "inspect": lambda: pm.containers.get(cid),
+        }
+    return ops, closers
+
+
+def run_sync(fn: Sync, calls: int) -> float:
+    fn()  # warm
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1000
+
+
+async def async_contenders(
+    engine: str, sock: str, cid: str
+) -> tuple[dict[str, dict[str, Async]], list[Callable[[], Awaitable[object]]]]:
+    import aiodocker
+
+    closers: list[Callable[[], Awaitable[object]]] = []
+    pd = pydock.AsyncClient(f"unix://{sock}")
+    await pd.connect()
+    closers.append(pd.aclose)
+    hx = httpx.AsyncClient(
+        transport=httpx.AsyncHTTPTransport(uds=sock), base_url="http://localhost"
+    )
+    closers.append(hx.aclose)
+    ad = aiodocker.Docker(url=f"unix://{sock}", api_version="v1.41")
+    closers.append(ad.close)
+
+    async def hx_ping() -> object:
+        return (await hx.get("/_ping")).text
+
+    async def hx_version() -> object:
+        return (await hx.get("/version")).json()
+
+    async def hx_inspect() -> object:
+        return (await hx.get(f"/v1.41/containers/{cid}/json")).json()
+
+    async def pd_inspect() -> object:
+        return await pd._json("GET", f"/containers/{cid}/json")
+
+    async def ad_inspect() -> object:
+        return await ad.containers.container(cid).show()
+
+    ops: dict[str, dict[str, Async]] = {
+        "pydock async": {"ping": pd.ping, "version": pd.version, "inspect": pd_inspect},
+        "httpx.AsyncClient": {"ping": hx_ping, "version": hx_version, "inspect": hx_inspect},
+        "aiodocker": {"version": ad.version, "inspect": ad_inspect},
+    }
+    return ops, closers
+
+
+async def run_async(fn: Async, calls: int) -> float:
+    await fn()
+    start = time.perf_counter()
+    for _ in range(calls):
+        await fn()
+    return (time.perf_counter() - start) / calls * 1000
+
+
+def bench_latency(rounds: int, calls: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for engine, sock in (("docker", DOCKER_SOCK), ("podman", PODMAN_SOCK)):
+        if not os.path.exists(sock):
+            print(f"skipping {engine}: no socket at {sock}", file=sys.stderr)
+            continue
+        cid = _make_container(sock)
+        try:
+            samples: dict[str, dict[str, list[float]]] = {}
+            ops, closers = sync_contenders(engine, sock, cid)
+
+            async def main(
+                engine: str = engine,
+                sock: str = sock,
+                cid: str = cid,
+                ops: dict[str, dict[str, Sync]] = ops,
+                samples: dict[str, dict[str, list[float]]] = samples,
+            ) -> None:
+                aops, aclosers = await async_contenders(engine, sock, cid)
+                try:
+                    for _ in range(rounds):
+                        for name, table in ops.items():
+                            for op, fn in table.items():
+                                samples.setdefault(name, {}).setdefault(op, []).append(
+                                    run_sync(fn, calls)
+                                )
+                        for name, atable in aops.items():
+                            for op, afn in atable.items():
+                                samples.setdefault(name, {}).setdefault(op, []).append(
+                                    await run_async(afn, calls)
+                                )
+                finally:
+                    for aclose in aclosers:
+                        await aclose()
+
+            anyio.run(main)
+            for close in closers:
+                close()
+            results[engine] = {
+                name: {op: summarize(v) for op, v in table.items()}
+                for name, table in samples.items()
+            }
+        finally:
+            _remove_container(sock, cid)
+    return results
+
+
+# -- concurrency ------------------------------------------------------------------
+
+
+def bench_concurrency(rounds: int, total: int = 1000, in_flight: int = 50) -> dict[str, Any]:
+    import aiodocker
+
+    sock = DOCKER_SOCK
+    cid = _make_container(sock)
+    samples: dict[str, list[float]] = {}
+
+    async def main() -> None:
+        pd = pydock.AsyncClient(f"unix://{sock}")
+        await pd.connect()
+        hx = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=sock),
+            base_url="http://localhost",
+            limits=httpx.Limits(max_connections=in_flight),
+        )
+        ad = aiodocker.Docker(url=f"unix://{sock}", api_version="v1.41")
+
+        async def pd_one() -> object:
+            return await pd._json("GET", f"/containers/{cid}/json")
+
+        async def hx_one() -> object:
+            return (await hx.get(f"/v1.41/containers/{cid}/json")).json()
+
+        async def ad_one() -> object:
+            return await ad.containers.container(cid).show()
+
+        contenders = {"pydock async": pd_one, "httpx.AsyncClient": hx_one, "aiodocker": ad_one}
+        try:
+            for _ in range(rounds):
+                for name, one in contenders.items():
+                    limiter = anyio.Semaphore(in_flight)
+
+                    async def call(one: Async = one, limiter: anyio.Semaphore = limiter) -> None:
+                        async with limiter:
+                            await one()
+
+                    start = time.perf_counter()
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(total):
+                            tg.start_soon(call)
+                    samples.setdefault(name, []).append(total / (time.perf_counter() - start))
+        finally:
+            await pd.aclose()
+            await hx.aclose()
+            await ad.close()
+
+    try:
+        anyio.run(main)
+    finally:
+        _remove_container(sock, cid)
+    return {name: summarize(v) for name, v in samples.items()}
+
+
+# -- report -------------------------------------------------------------------------
+
+
+def fmt(s: dict[str, float], unit: str = "") -> str:
+    return f"{s['median']:.3f}{unit} ({s['min']:.3f}-{s['max']:.3f})"
+
+
+def report(res: dict[str, Any]) -> str:
+    lines: list[str] = []
+    if "import" in res:
+        lines += [
+            "### import time (ms, minus an empty interpreter)",
+            "",
+            "| module | median (min-max) | pydock / it |",
+            "|---|---|---|",
+        ]
+        mine = res["import"]["import pydock"]["median"]
+        for stmt, s in res["import"].items():
+            lines.append(f"| `{stmt}` | {fmt(s)} | {mine / s['median']:.2f} |")
+        lines.append("")
+    for engine, table in res.get("latency", {}).items():
+        lines += [
+            f"### per-call latency, warm client, {engine} (ms/call)",
+            "",
+            "| client | ping | version | inspect |",
+            "|---|---|---|---|",
+        ]
+        for name, ops in table.items():
+            cells = [fmt(ops[op]) if op in ops else "n/a" for op in ("ping", "version", "inspect")]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines += ["", "ratios (pydock / peer, median; < 1 is faster):", ""]
+        for side, peers in (
+            ("pydock sync", ["httpx.Client", "docker-py", "podman-py"]),
+            ("pydock async", ["httpx.AsyncClient", "aiodocker"]),
+        ):
+            for peer in peers:
+                if peer not in table or side not in table:
+                    continue
+                parts = []
+                for op in ("ping", "version", "inspect"):
+                    if op in table[peer] and op in table[side]:
+                        r = table[side][op]["median"] / table[peer][op]["median"]
+                        parts.append(f"{op} {r:.2f}")
+                lines.append(f"- {side} / {peer}: " + ", ".join(parts))
+        lines.append("")
+    if "concurrency" in res:
+        lines += [
+            "### 1000 inspects, 50 in flight, Docker (calls/s)",
+            "",
+            "| client | calls/s median (min-max) |",
+            "|---|---|",
+        ]
+        conc = res["concurrency"]
+        for name, s in conc.items():
+            lines.append(f"| {name} | {s['median']:.0f} ({s['min']:.0f}-{s['max']:.0f}) |")
+        mine = conc["pydock async"]["median"]
+        lines += [
+            "",
+            "ratios (pydock calls/s / peer; > 1 is faster): "
+            + ", ".join(
+                f"{n} {mine / s['median']:.2f}" for n, s in conc.items() if n != "pydock async"
+            ),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default="import,latency,concurrency")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=200)
+    args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    res: dict[str, Any] = {
+        "conditions": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            "rounds": args.rounds,
+            "calls": args.calls,
+        }
+    }
+    if "import" in sections:
+        res["import"] = bench_import(args.rounds)
+    if "latency" in sections:
+        res["latency"] = bench_latency(args.rounds, args.calls)
+    if "concurrency" in sections:
+        res["concurrency"] = bench_concurrency(args.rounds)
+    out = ROOT / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(res, indent=2))
+    print(report(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
