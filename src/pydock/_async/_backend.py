@@ -41,6 +41,7 @@ __all__ = [
 sleep = anyio.sleep
 monotonic = time.monotonic
 Lock = anyio.Lock
+_SMALL_WRITE = 64 * 1024
 
 
 class AsyncClientBase:
@@ -130,7 +131,9 @@ class AsyncSocket:
             httpx.WriteError: The connection broke.
         """
         try:
-            if timeout is None:
+            # A small write fits in the socket buffer and cannot block: skip the
+            # cancel scope a timeout costs on every request.
+            if timeout is None or len(data) <= _SMALL_WRITE:
                 await self._stream.send(data)
             else:
                 with anyio.fail_after(timeout):

@@ -54,9 +54,12 @@ class _RetryDecision:
         if outcome is None:
             return False
         if outcome.failed:
-            exc = outcome.exception()
-            if exc is None:
-                return False
+            return self.wants(None, outcome.exception())
+        return self.wants(outcome.result(), None)
+
+    def wants(self, response: object, exc: BaseException | None) -> bool:
+        """Whether this answer (or this error) deserves another try."""
+        if exc is not None:
             if _connect_failed(exc):
                 return self.policy.should_retry_error(
                     connect_failed=True, idempotent=self.idempotent
@@ -68,7 +71,6 @@ class _RetryDecision:
                     connect_failed=False, idempotent=self.idempotent
                 )
             return False
-        response = outcome.result()
         return isinstance(response, httpx.Response) and self.policy.should_retry_status(
             response.status_code, idempotent=self.idempotent
         )
@@ -157,12 +159,9 @@ class AsyncClient(AsyncClientBase):
                 server_hostname=tls.server_hostname if tls is not None else None,
             )
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            base_url=url.base_url,
-            timeout=self._timeout,
-            headers={"User-Agent": _USER_AGENT},
-        )
+        self._transport = transport
+        self._base_url = url.base_url.rstrip("/")
+        self._headers = {"User-Agent": _USER_AGENT}
         self._session = Session(backend_choice=backend, api_version_choice=api_version)
         self._retry = retry if retry is not None else RetryPolicy()
         self._negotiation_lock = Lock()
@@ -202,7 +201,7 @@ class AsyncClient(AsyncClientBase):
 
     async def aclose(self) -> None:
         """Close every connection to the engine."""
-        await self._http.aclose()
+        await self._transport.aclose()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url} backend={self._session.backend}>"
@@ -258,28 +257,33 @@ class AsyncClient(AsyncClientBase):
         """
         if timeout is _UNSET:
             timeout = self._stream_timeout() if stream else self._timeout
-        request = self._http.build_request(
+        elif not isinstance(timeout, httpx.Timeout):
+            timeout = httpx.Timeout(timeout)
+        request = httpx.Request(
             method,
-            path,
+            self._base_url + path,
             params=_clean_params(params),
             json=json,
             content=content,
-            headers=headers,
-            timeout=timeout,
+            headers={**self._headers, **headers} if headers else self._headers,
+            extensions={"timeout": timeout.as_dict()},
         )
         if idempotent is None:
             idempotent = is_idempotent(method)
+        decision = _RetryDecision(self._retry, idempotent)
         started = monotonic()
-        retrying = AsyncRetrying(
-            retry=_RetryDecision(self._retry, idempotent),
-            wait=_WaitDecision(self._retry),
-            stop=_StopDecision(self._retry),
-            sleep=sleep,
-            before_sleep=_discard_answer,
-            retry_error_callback=_last_outcome,
-        )
         try:
-            response: httpx.Response = await retrying(self._http.send, request, stream=True)
+            # Fast path: one try, no retry machinery unless the outcome asks for it.
+            try:
+                response: httpx.Response | None = await self._send_once(request)
+                error: httpx.TransportError | None = None
+            except httpx.TransportError as exc:
+                response, error = None, exc
+            if decision.wants(response, error):
+                response = await self._send_retrying(request, decision, response, error)
+            elif error is not None:
+                raise error
+            assert response is not None
         except httpx.TimeoutException as exc:
             raise Timeout(f"timed out: {exc}", method=method, path=path) from exc
         except httpx.ConnectError as exc:
@@ -314,6 +318,43 @@ class AsyncClient(AsyncClientBase):
             finally:
                 await response.aclose()
         return response
+
+    async def _send_once(self, request: httpx.Request) -> httpx.Response:
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        return response
+
+    async def _send_retrying(
+        self,
+        request: httpx.Request,
+        decision: _RetryDecision,
+        response: httpx.Response | None,
+        error: httpx.TransportError | None,
+    ) -> httpx.Response:
+        """Retry with tenacity, the first outcome (already had) counting as try one."""
+        retrying = AsyncRetrying(
+            retry=decision,
+            wait=_WaitDecision(self._retry),
+            stop=_StopDecision(self._retry),
+            sleep=sleep,
+            before_sleep=_discard_answer,
+            retry_error_callback=_last_outcome,
+        )
+        last: httpx.Response | None = None
+        async for attempt in retrying:
+            with attempt:
+                if error is not None:
+                    pending, error = error, None
+                    raise pending
+                if response is not None:
+                    last, response = response, None
+                else:
+                    last = await self._send_once(request)
+            outcome = attempt.retry_state.outcome
+            if outcome is not None and not outcome.failed:
+                attempt.retry_state.set_result(last)
+        assert last is not None
+        return last
 
     def _stream_timeout(self) -> httpx.Timeout:
         t = self._timeout
