@@ -3,16 +3,22 @@
 Run it with `bash scripts/demo` (which starts the engines and registries first),
 or directly once they are up: `python examples/demo.py`.
 
-Each step prints what it did. The walkthrough grows with the library: today it
-connects to Docker and Podman (sync and async clients), detects each backend,
-and checks the two local registries.
+Each step prints what it did. On Docker and on Podman alike it connects and
+detects the backend (sync and async clients), pulls an image from the local
+registry by server/user/name, lists, inspects, tags, pushes and removes images,
+runs containers (detached, named, with a restart policy and a published port,
+fetching a page through it; auto-removed; exec; an interactive shell), copies
+files in and out, commits a container to an image and runs it, lists and
+prunes containers; then it talks to the registries directly, with no engine.
 """
 
 from __future__ import annotations
 
 import os
-import ssl
 import sys
+import tempfile
+import uuid
+from pathlib import Path
 
 import anyio
 import httpx
@@ -61,35 +67,155 @@ async def engines_async() -> None:
 
 
 def registries() -> None:
-    plain = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
-    step(f"registry at {plain}")
-    answer = httpx.get(f"http://{plain}/v2/_catalog")
-    answer.raise_for_status()
-    print(
-        f"API {answer.headers.get('Docker-Distribution-Api-Version')}; "
-        f"repositories: {answer.json()['repositories']}"
-    )
     secure = os.environ.get("PYDOCK_AUTH_REGISTRY", "127.0.0.1:5001")
     ca = os.environ.get("PYDOCK_AUTH_REGISTRY_CA")
     user = os.environ.get("PYDOCK_AUTH_REGISTRY_USER", "pydock")
     password = os.environ.get("PYDOCK_AUTH_REGISTRY_PASSWORD", "pydock-secret")
-    step(f"TLS registry with basic auth at {secure}")
+    step(f"log in to the TLS registry with basic auth at {secure}")
     if not ca:
         print("skipped: PYDOCK_AUTH_REGISTRY_CA is not set (run `bash scripts/engines up`)")
         return
-    trust = ssl.create_default_context(cafile=ca)
-    anonymous = httpx.get(f"https://{secure}/v2/", verify=trust)
-    print(f"anonymous: HTTP {anonymous.status_code} ({anonymous.headers.get('WWW-Authenticate')})")
-    answer = httpx.get(f"https://{secure}/v2/_catalog", verify=trust, auth=(user, password))
-    answer.raise_for_status()
-    print(f"as {user}: repositories {answer.json()['repositories']}")
+    with pydock.Registry(secure, ca_cert=ca) as reg:
+        try:
+            reg.tags("pydock-test/busybox").collect()
+        except pydock.errors.Unauthorized as exc:
+            print(f"anonymous: refused ({type(exc).__name__}, HTTP {exc.status_code})")
+        reg.login(user, password)
+        print(f"as {user}: tags of pydock-test/busybox {reg.tags('pydock-test/busybox').collect()}")
+
+
+def images_and_containers(name: str, url: str) -> None:
+    registry = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
+    run_id = uuid.uuid4().hex[:8]
+    label = {"pydock-demo": run_id}
+    with pydock.Client(url) as client:
+        step(f"{name}: pull {registry}/pydock-test/busybox:1 (server/user/name)")
+        ref = pydock.ImageReference.parse(f"{registry}/pydock-test/busybox:1")
+        print(f"reference: domain {ref.domain}, path {ref.path}, tag {ref.tag}")
+        layers: set[str] = set()
+        image = client.images.pull(str(ref), progress=lambda ev: layers.add(ev.layer or ""))
+        print(
+            f"pulled {image.id[:19]} tags={image.tags} ({image.size} bytes); "
+            f"{len(layers - {''})} progress ids seen"
+        )
+
+        step(f"{name}: list, inspect, tag, push, remove")
+        mine = f"{registry}/pydock-demo/busybox:{run_id}"
+        client.images.tag(image, mine)
+        listed = client.images.list(filters={"reference": [f"{registry}/pydock-demo/busybox"]})
+        print(f"listed {[t for i in listed for t in i.tags]}")
+        inspected = client.images.get(mine)
+        print(
+            f"inspect: os={inspected.os} arch={inspected.architecture} cmd={inspected.config.cmd}"
+        )
+        digest = client.images.push(mine)
+        print(f"pushed {mine} -> {digest}")
+        client.images.remove(mine)
+        print(f"removed tag {mine}; still there: {client.images.exists(mine)}")
+
+        step(f"{name}: run a web server (detached, named, restart policy, published port)")
+        web = client.containers.run(
+            str(ref),
+            ["httpd", "-f", "-p", "80", "-h", "/var/www"],
+            detach=True,
+            name=f"pydock-demo-web-{run_id}",
+            restart="unless-stopped",
+            ports={"80/tcp": ("127.0.0.1", None)},
+            labels=label,
+        )
+        try:
+            port = web.host_port(80)
+            page = ""
+            for _ in range(50):
+                try:
+                    page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
+                    break
+                except httpx.HTTPError:
+                    anyio.run(anyio.sleep, 0.1)
+            print(
+                f"{web.name} is {web.reload().status}, restart policy "
+                f"{web.attrs['HostConfig']['RestartPolicy']['Name']}; "
+                f"GET http://127.0.0.1:{port}/ -> {page.strip()!r}"
+            )
+
+            step(f"{name}: exec, and an interactive shell with a TTY")
+            result = web.exec(["sh", "-c", "id -un; pwd"])
+            print(f"exec -> exit {result.exit_code}, stdout {result.stdout!r}")
+            with web.exec_session(["sh"], tty=True) as sh:
+                sh.send(b"echo $((6*7))\n")
+                seen = sh.read_until(b"42", timeout=10)
+                sh.send(b"exit 3\n")
+                code = sh.wait(timeout=10)
+            print(f"interactive sh printed 42: {b'42' in seen}; exit code {code}")
+
+            step(f"{name}: copy files in and out")
+            with tempfile.TemporaryDirectory() as tmp:
+                src = Path(tmp, "hello.txt")
+                src.write_text(f"hello from the host, run {run_id}\n")
+                src.chmod(0o640)
+                web.copy_to(src, "/tmp/")
+                back = Path(tmp, "back")
+                back.mkdir()
+                web.copy_from("/tmp/hello.txt", back)
+                copied = back / "hello.txt"
+                print(
+                    f"round trip equal: {copied.read_text() == src.read_text()}, "
+                    f"mode {oct(copied.stat().st_mode & 0o777)}"
+                )
+
+            step(f"{name}: commit the container to an image and run it")
+            web.exec(["sh", "-c", "echo committed > /etc/motd"])
+            committed = web.commit(
+                "pydock-demo/committed", run_id, message="demo", changes=["CMD cat /etc/motd"]
+            )
+            out = client.containers.run(committed.id, remove=True, labels=label)
+            print(f"committed {committed.id[:19]}; running it prints {out.stdout!r}")
+            client.images.remove(committed.id, force=True)
+        finally:
+            web.remove(force=True)
+
+        step(f"{name}: auto-remove, list running and all, prune")
+        gone = client.containers.run(str(ref), ["true"], detach=True, remove=True, labels=label)
+        for _ in range(100):  # `--rm`: the engine removes it once it exits
+            if not client.containers.exists(gone.id):
+                break
+            anyio.run(anyio.sleep, 0.1)
+        stopped = client.containers.run(str(ref), ["true"], detach=True, labels=label)
+        stopped.wait(timeout=30)
+        running = client.containers.list(filters={"label": [f"pydock-demo={run_id}"]})
+        every = client.containers.list(all=True, filters={"label": [f"pydock-demo={run_id}"]})
+        print(
+            f"running: {len(running)}, all: {[c.name for c in every]}, "
+            f"auto-removed one gone: {not client.containers.exists(gone.id)}"
+        )
+        report = client.containers.prune(filters={"label": [f"pydock-demo={run_id}"]})
+        print(f"pruned {len(report.deleted)} container(s)")
+        client.images.remove(str(ref))
+
+
+def registry_direct() -> None:
+    plain = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
+    step(f"registry API directly (no engine): {plain}")
+    with pydock.Registry(plain) as reg:
+        print(
+            f"ping: {reg.ping()}; tags of pydock-test/busybox: "
+            f"{list(reg.tags('pydock-test/busybox'))}"
+        )
+        digest = reg.resolve("pydock-test/busybox:1")
+        manifest = reg.manifest("pydock-test/busybox:1")
+        print(f"resolve -> {digest}; manifest {type(manifest).__name__}")
+        copied = reg.copy("pydock-test/busybox:1", f"{plain}/pydock-demo/copy:1")
+        print(f"copied within the registry -> {copied}")
 
 
 def main() -> int:
     print(f"pydock {pydock.__version__}")
     engines_sync()
     anyio.run(engines_async)
+    for name, url in ENGINES.items():
+        images_and_containers(name, url)
     registries()
+    registry_direct()
     print("\ndemo finished")
     return 0
 
