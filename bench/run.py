@@ -59,6 +59,8 @@ def bench_import(rounds: int) -> dict[str, Any]:
     modules = [
         "pass",
         "import pydock",
+        "import pydock; pydock.Client",  # what it takes to get a usable client
+        "import pydock; pydock.Client; pydock.AsyncRegistry; pydock.Dockerfile",
         "import docker",
         "import aiodocker",
         "import podman",
@@ -304,6 +306,81 @@ def bench_concurrency(rounds: int, total: int = 1000, in_flight: int = 50) -> di
     return {name: summarize(v) for name, v in samples.items()}
 
 
+# -- save: an image with a 512 MiB layer to a file -------------------------------------
+
+_SAVE_PYDOCK = """
+import sys, time, pydock
+t = time.perf_counter()
+with pydock.Client(sys.argv[1]) as c:
+    n = c.images.save(sys.argv[2], sys.argv[3])
+print(time.perf_counter() - t, n)
+"""
+_SAVE_DOCKERPY = """
+import sys, time, docker
+t = time.perf_counter()
+c = docker.APIClient(base_url=sys.argv[1], version="1.41")
+n = 0
+with open(sys.argv[3], "wb") as f:
+    for chunk in c.get_image(sys.argv[2]):
+        n += f.write(chunk)
+print(time.perf_counter() - t, n)
+"""
+
+
+def _timed_child(code: str, *args: str) -> tuple[float, int, int]:
+    """Run ``code`` in a fresh interpreter under GNU time: (seconds, bytes, peak KiB)."""
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, nbytes = done.stdout.split()
+    peak_kib = int(done.stderr.strip().splitlines()[-1])
+    return float(seconds), int(nbytes), peak_kib
+
+
+def bench_save(rounds: int, layer_mib: int = 512) -> dict[str, Any]:
+    import shutil
+    import tarfile
+    import tempfile
+
+    url = f"unix://{DOCKER_SOCK}"
+    ref = "pydock-bench/big:1"
+    work = Path(tempfile.mkdtemp(prefix="pydock-bench-", dir=os.environ.get("TMPDIR")))
+    try:
+        with pydock.Client(url) as client:
+            if not client.images.exists(ref):
+                rootfs = work / "rootfs.tar"
+                blob = work / "random.bin"
+                with open(blob, "wb") as f:
+                    for _ in range(layer_mib):
+                        f.write(os.urandom(1 << 20))
+                with tarfile.open(rootfs, "w") as tar:
+                    tar.add("/bin/busybox", arcname="bin/busybox")
+                    tar.add(blob, arcname="data/random.bin")
+                blob.unlink()
+                client.images.import_(rootfs, ref)
+                rootfs.unlink()
+        samples: dict[str, dict[str, list[float]]] = {}
+        contenders = [("pydock", _SAVE_PYDOCK), ("docker-py", _SAVE_DOCKERPY)]
+        for r in range(rounds * 2):  # each order as often as the other
+            for name, code in contenders if r % 2 == 0 else contenders[::-1]:
+                out = work / f"{name}.tar"
+                seconds, nbytes, peak = _timed_child(code, url, ref, str(out))
+                out.unlink()
+                entry = samples.setdefault(name, {"s": [], "MB/s": [], "peak MiB": []})
+                entry["s"].append(seconds)
+                entry["MB/s"].append(nbytes / seconds / 1e6)
+                entry["peak MiB"].append(peak / 1024)
+        return {
+            "layer MiB": layer_mib,
+            "results": {n: {k: summarize(v) for k, v in m.items()} for n, m in samples.items()},
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # -- report -------------------------------------------------------------------------
 
 
@@ -317,12 +394,12 @@ def report(res: dict[str, Any]) -> str:
         lines += [
             "### import time (ms, minus an empty interpreter)",
             "",
-            "| module | median (min-max) | pydock / it |",
+            "| statement | median (min-max) | / `import docker` |",
             "|---|---|---|",
         ]
-        mine = res["import"]["import pydock"]["median"]
+        docker_ms = res["import"]["import docker"]["median"]
         for stmt, s in res["import"].items():
-            lines.append(f"| `{stmt}` | {fmt(s)} | {mine / s['median']:.2f} |")
+            lines.append(f"| `{stmt}` | {fmt(s)} | {s['median'] / docker_ms:.2f} |")
         lines.append("")
     for engine, table in res.get("latency", {}).items():
         lines += [
@@ -368,6 +445,23 @@ def report(res: dict[str, Any]) -> str:
             ),
             "",
         ]
+    if "save" in res:
+        sv = res["save"]
+        lines += [
+            f"### save an image with a {sv['layer MiB']} MiB layer to a file, Docker",
+            "",
+            "| client | seconds | MB/s | peak RSS MiB |",
+            "|---|---|---|---|",
+        ]
+        for name, m in sv["results"].items():
+            lines.append(f"| {name} | {fmt(m['s'])} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
+        a, b = sv["results"]["pydock"], sv["results"]["docker-py"]
+        lines += [
+            "",
+            f"ratios pydock / docker-py: time {a['s']['median'] / b['s']['median']:.2f}, "
+            f"peak memory {a['peak MiB']['median'] / b['peak MiB']['median']:.2f}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -376,7 +470,7 @@ def main() -> int:
         float(os.environ.get("PYDOCK_BENCH_HANG_DUMP", "1800")), exit=True
     )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="import,latency,concurrency")
+    parser.add_argument("--sections", default="import,latency,concurrency,save")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
@@ -397,6 +491,8 @@ def main() -> int:
         res["latency"] = bench_latency(args.rounds, args.calls)
     if "concurrency" in sections:
         res["concurrency"] = bench_concurrency(args.rounds)
+    if "save" in sections:
+        res["save"] = bench_save(min(args.rounds, 2))
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(res, indent=2))

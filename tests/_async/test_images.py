@@ -25,8 +25,15 @@ from pydock.errors import (
     UnsupportedFeature,
 )
 from tests.conftest import Engine, RegistryServer
+from tests.support.cred_helper import NAME as HELPER_NAME
+from tests.support.cred_helper import install_helper
 
 BUSYBOX = "/bin/busybox"
+
+
+def helper_actions(store: Path) -> list[str]:
+    """What the test credential helper was asked to do, in order."""
+    return Path(str(store) + ".log").read_text().split()
 
 
 def unique(prefix: str = "pydock-it") -> str:
@@ -248,6 +255,47 @@ async def test_push_and_pull_with_auth(
     pulled = await async_client.images.pull(ref, auth=creds)
     created.add(pulled.id)
     assert ref in pulled.tags
+
+
+@pytest.mark.anyio
+async def test_push_and_pull_with_credentials_from_a_helper(
+    async_client: pydock.AsyncClient,
+    auth_registry: RegistryServer,
+    created: Cleanup,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No auth= given: the docker config names a credential helper, which is run."""
+    assert auth_registry.username is not None
+    assert auth_registry.password is not None
+    install_helper(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    store = tmp_path / "store.json"
+    store.write_text(
+        json.dumps(
+            {
+                auth_registry.host: {
+                    "Username": auth_registry.username,
+                    "Secret": auth_registry.password,
+                }
+            }
+        )
+    )
+    monkeypatch.setenv("PYDOCK_TEST_CRED_STORE", str(store))
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(
+        json.dumps({"credHelpers": {auth_registry.host: HELPER_NAME}})
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
+    ref = f"{auth_registry.host}/{unique()}:1"
+    image = await import_image(async_client, tmp_path, created, ref)
+    assert await async_client.images.push(ref)
+    await async_client.images.remove(image.id, force=True)
+    pulled = await async_client.images.pull(ref)
+    created.add(pulled.id)
+    assert ref in pulled.tags
+    assert helper_actions(store) == ["get", "get"]
 
 
 @pytest.mark.anyio

@@ -27,8 +27,15 @@ from pydock.errors import (
     UnsupportedFeature,
 )
 from tests.conftest import Engine, RegistryServer
+from tests.support.cred_helper import NAME as HELPER_NAME
+from tests.support.cred_helper import install_helper
 
 BUSYBOX = "/bin/busybox"
+
+
+def helper_actions(store: Path) -> list[str]:
+    """What the test credential helper was asked to do, in order."""
+    return Path(str(store) + ".log").read_text().split()
 
 
 def unique(prefix: str = "pydock-it") -> str:
@@ -237,6 +244,46 @@ def test_push_and_pull_with_auth(
     pulled = sync_client.images.pull(ref, auth=creds)
     created.add(pulled.id)
     assert ref in pulled.tags
+
+
+def test_push_and_pull_with_credentials_from_a_helper(
+    sync_client: pydock.Client,
+    auth_registry: RegistryServer,
+    created: Cleanup,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No auth= given: the docker config names a credential helper, which is run."""
+    assert auth_registry.username is not None
+    assert auth_registry.password is not None
+    install_helper(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    store = tmp_path / "store.json"
+    store.write_text(
+        json.dumps(
+            {
+                auth_registry.host: {
+                    "Username": auth_registry.username,
+                    "Secret": auth_registry.password,
+                }
+            }
+        )
+    )
+    monkeypatch.setenv("PYDOCK_TEST_CRED_STORE", str(store))
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(
+        json.dumps({"credHelpers": {auth_registry.host: HELPER_NAME}})
+    )
+    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
+    ref = f"{auth_registry.host}/{unique()}:1"
+    image = import_image(sync_client, tmp_path, created, ref)
+    assert sync_client.images.push(ref)
+    sync_client.images.remove(image.id, force=True)
+    pulled = sync_client.images.pull(ref)
+    created.add(pulled.id)
+    assert ref in pulled.tags
+    assert helper_actions(store) == ["get", "get"]
 
 
 def test_push_without_auth_is_a_push_error(

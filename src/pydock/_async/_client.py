@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState
 
 from pydock._async._backend import AsyncClientBase, Lock, monotonic, sleep
-from pydock._async._containers import AsyncContainers
-from pydock._async._images import AsyncImages
 from pydock._async._transport import AsyncEngineTransport
 from pydock._async._upgrade import AsyncRawStream
 from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
@@ -25,6 +23,10 @@ from pydock._version import __version__
 from pydock.errors import ConnectError, PydockError, Timeout, TransportError
 
 if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
+    from pydock._async._containers import AsyncContainers
+    from pydock._async._images import AsyncImages
     from pydock._async._registry import AsyncRegistry
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient"]
@@ -165,10 +167,6 @@ class AsyncClient(AsyncClientBase):
         self._session = Session(backend_choice=backend, api_version_choice=api_version)
         self._retry = retry if retry is not None else RetryPolicy()
         self._negotiation_lock = Lock()
-        #: The engine's images.
-        self.images = AsyncImages(self)
-        #: The engine's containers.
-        self.containers = AsyncContainers(self)
 
     @classmethod
     def from_env(
@@ -332,6 +330,8 @@ class AsyncClient(AsyncClientBase):
         error: httpx.TransportError | None,
     ) -> httpx.Response:
         """Retry with tenacity, the first outcome (already had) counting as try one."""
+        from tenacity import AsyncRetrying  # loaded only once something needs a retry
+
         retrying = AsyncRetrying(
             retry=decision,
             wait=_WaitDecision(self._retry),
@@ -431,6 +431,22 @@ class AsyncClient(AsyncClientBase):
                 path=response.request.url.path,
             )
         return AsyncRawStream(network, tty=tty)
+
+    # -- collections (their modules load on first use) -----------------------
+
+    @cached_property
+    def images(self) -> AsyncImages:
+        """The engine's images."""
+        from pydock._async._images import AsyncImages
+
+        return AsyncImages(self)
+
+    @cached_property
+    def containers(self) -> AsyncContainers:
+        """The engine's containers."""
+        from pydock._async._containers import AsyncContainers
+
+        return AsyncContainers(self)
 
     # -- registries ----------------------------------------------------------
 

@@ -20,8 +20,6 @@ import httpx
 
 from pydock._async._operation import AsyncOperation, Done
 from pydock._core.auth import RegistryAuth, encode_x_registry_auth
-from pydock._core.config import load_docker_config
-from pydock._core.credentials import lookup_credentials
 from pydock._core.dialect import Backend
 from pydock._core.images import (
     HistoryEntry,
@@ -58,7 +56,6 @@ from pydock._core.streams import JsonLinesDecoder
 from pydock.errors import (
     APIError,
     ImageNotFound,
-    InvalidConfiguration,
     InvalidReference,
     PullError,
     PydockError,
@@ -169,18 +166,22 @@ def _platform(platform: str | Platform | None) -> Platform | None:
     return Platform.parse(platform)
 
 
-def _credentials(auth: AuthLike, domain: str) -> RegistryAuth | None:
-    """Explicit credentials, else those stored inline in the docker CLI's ``config.json``.
+async def _credentials(auth: RegistryAuth | None, domain: str) -> RegistryAuth | None:
+    """Explicit credentials, else what ``docker`` would use for ``domain``.
 
-    Credential helpers are not run here.
+    That is ``config.json`` (inline ``auth``, ``identitytoken``), ``credsStore``
+    and ``credHelpers`` (the ``docker-credential-*`` helpers are run), shared
+    with :class:`~pydock.Registry`.
+
+    Raises:
+        InvalidConfiguration: ``config.json`` is broken or a helper cannot run.
+        PydockError: A credential helper failed.
     """
-    creds = RegistryAuth.coerce(auth)
+    creds = auth
     if creds is None:
-        try:
-            found = lookup_credentials(load_docker_config(), domain)
-        except InvalidConfiguration:
-            found = None
-        creds = found if isinstance(found, RegistryAuth) else None
+        from pydock._async._registry import load_credentials
+
+        creds = await load_credentials(domain)
     if creds is not None and not creds.serveraddress:
         creds = attrs.evolve(creds, serveraddress=domain)
     return creds
@@ -304,7 +305,7 @@ class AsyncImages:
         """
         parsed = _parse_ref(ref)
         plat = _platform(platform)
-        creds = _credentials(auth, parsed.domain)
+        creds = RegistryAuth.coerce(auth)
         return AsyncOperation(self._pull_steps(parsed, plat, creds, tls_verify), progress)
 
     async def _pull_steps(
@@ -320,6 +321,7 @@ class AsyncImages:
         if platform is not None:
             client._session.require("platform")
         params = pull_params(ref, backend=backend, platform=platform, tls_verify=verify)
+        auth = await _credentials(auth, ref.domain)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PullDecoder(backend, ref.familiar)
         try:
@@ -392,7 +394,7 @@ class AsyncImages:
         parsed = _parse_ref(ref)
         if parsed.digest is not None:
             raise InvalidReference(f"cannot push {parsed.familiar!r}: push a tag, not a digest")
-        creds = _credentials(auth, parsed.domain)
+        creds = RegistryAuth.coerce(auth)
         return AsyncOperation(self._push_steps(parsed, creds, tls_verify), progress)
 
     async def _push_steps(
@@ -402,6 +404,7 @@ class AsyncImages:
         backend = await self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         path, params = push_request(ref, backend=backend, tls_verify=verify)
+        auth = await _credentials(auth, ref.domain)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PushDecoder()
         try:
@@ -651,7 +654,7 @@ class AsyncImages:
             async with self._client._stream(
                 "GET", "/images/get", params={"names": names}, resource="image"
             ) as response:
-                body = _Body(response, CHUNK_SIZE)
+                body = _Body(response)  # no re-chunking: write what arrives
                 try:
                     async for chunk in body:
                         write(chunk)

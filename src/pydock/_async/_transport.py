@@ -3,7 +3,8 @@
 Why not httpx's default: its connection pool re-checks every connection for
 every waiting request and collapses under concurrency (see PEERS.md). This
 one keeps idle connections in a deque (O(1) per request), speaks HTTP/1.1
-through h11, and supports upgraded (hijacked) connections for attach/exec:
+through pydock's own sans-I/O codec (``pydock._core.http11``), and supports
+upgraded (hijacked) connections for attach/exec:
 a ``101`` answer carries the raw socket as ``extensions["network_stream"]``,
 as httpx's own transport does.
 """
@@ -15,10 +16,20 @@ import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
-import h11
 import httpx
 
 from pydock._async._backend import AsyncSocket, connect_tcp, connect_unix, monotonic
+from pydock._core.http11 import (
+    LAST_CHUNK,
+    Data,
+    EndOfMessage,
+    Event,
+    ProtocolError,
+    Response,
+    ResponseParser,
+    encode_chunk,
+    encode_request_head,
+)
 
 __all__ = ["AsyncEngineTransport"]
 
@@ -28,66 +39,61 @@ _CLOSED_MIDWAY = "the connection closed in the middle of an answer"
 
 
 class _AsyncConnection:
-    """One HTTP/1.1 connection: an h11 state machine over a socket."""
+    """One HTTP/1.1 connection: pydock's sans-I/O codec over a socket."""
 
     def __init__(self, sock: AsyncSocket, expiry: float) -> None:
         self.sock = sock
-        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=1024 * 1024)
+        self.parser = ResponseParser()
+        self.events: collections.deque[Event] = collections.deque()
         self.expiry = expiry
-        self.requests = 0
+        self.keep_alive = False
+        self.sent = False
 
     async def send_request(self, request: httpx.Request, timeout: float | None) -> None:
-        headers = [(k, v) for k, v in request.headers.raw]
-        target = request.url.raw_path
-        data = self.h11.send(h11.Request(method=request.method, target=target, headers=headers))
-        assert data is not None
+        self.parser.start_next(head_request=request.method == "HEAD")
+        self.sent = False
+        self.keep_alive = False
+        raw = request.headers.raw
+        head = encode_request_head(request.method, request.url.raw_path, raw)
+        chunked = any(k.lower() == b"transfer-encoding" and b"chunked" in v.lower() for k, v in raw)
         stream = request.stream
         if isinstance(stream, httpx.ByteStream):
             body = b"".join(stream)
-            if body:
-                data += self.h11.send(h11.Data(data=body)) or b""
-            data += self.h11.send(h11.EndOfMessage()) or b""
-            await self.sock.send(data, timeout)
-            return
-        await self.sock.send(data, timeout)
-        async for chunk in stream:  # type: ignore[union-attr]
-            if chunk:
-                out = self.h11.send(h11.Data(data=chunk))
-                if out:
-                    await self.sock.send(out, timeout)
-        await self.sock.send(self.h11.send(h11.EndOfMessage()) or b"", timeout)
+            if chunked:
+                body = (encode_chunk(body) if body else b"") + LAST_CHUNK
+            await self.sock.send(head + body, timeout)
+        else:
+            await self.sock.send(head, timeout)
+            async for chunk in stream:  # type: ignore[union-attr]
+                if chunk:
+                    await self.sock.send(encode_chunk(chunk) if chunked else chunk, timeout)
+            if chunked:
+                await self.sock.send(LAST_CHUNK, timeout)
+        self.sent = True
 
-    async def next_event(self, timeout: float | None) -> Any:
-        while True:
-            event = self.h11.next_event()
-            if event is h11.NEED_DATA:
-                data = await self.sock.receive(_READ_SIZE, timeout)
-                if not data and self.h11.their_state == h11.SEND_RESPONSE:
-                    raise httpx.RemoteProtocolError(_CLOSED_EARLY)
-                self.h11.receive_data(data)
-                continue
-            return event
-
-    async def receive_head(self, timeout: float | None) -> h11.Response | h11.InformationalResponse:
-        while True:
+    async def next_event(self, timeout: float | None) -> Event:
+        events = self.events
+        while not events:
+            data = await self.sock.receive(_READ_SIZE, timeout)
             try:
-                event = await self.next_event(timeout)
-            except h11.RemoteProtocolError as exc:
+                events.extend(self.parser.feed(data))
+            except ProtocolError as exc:
                 raise httpx.RemoteProtocolError(str(exc)) from exc
-            if isinstance(event, h11.InformationalResponse):
-                if event.status_code == 101:
-                    return event
-                continue  # 100 Continue and friends
-            if isinstance(event, h11.Response):
-                return event
-            if isinstance(event, h11.ConnectionClosed):
-                raise httpx.RemoteProtocolError(_CLOSED_EARLY)
+        return events.popleft()
+
+    async def receive_head(self, timeout: float | None) -> Response:
+        event = await self.next_event(timeout)
+        if not isinstance(event, Response):
             raise httpx.RemoteProtocolError(f"unexpected HTTP event {type(event).__name__}")
+        self.keep_alive = event.keep_alive
+        return event
 
     def reusable(self) -> bool:
         return (
-            self.h11.our_state is h11.DONE
-            and self.h11.their_state is h11.DONE
+            self.sent
+            and self.keep_alive
+            and self.parser.done
+            and not self.events
             and not self.sock.closed
         )
 
@@ -112,24 +118,17 @@ class _AsyncResponseStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         conn = self._conn
-        h = conn.h11
         try:
             while True:
-                event = h.next_event()
-                if event is h11.NEED_DATA:
-                    data = await conn.sock.receive(_READ_SIZE, self._timeout)
-                    h.receive_data(data)
-                    continue
-                if type(event) is h11.Data:
-                    yield bytes(event.data)
-                elif type(event) is h11.EndOfMessage:
+                event = await conn.next_event(self._timeout)
+                if type(event) is Data:
+                    yield event.data
+                elif type(event) is EndOfMessage:
                     self._done = True
                     return
-                elif isinstance(event, h11.ConnectionClosed):
-                    raise httpx.RemoteProtocolError(_CLOSED_MIDWAY)
-        except h11.RemoteProtocolError as exc:
+        except httpx.RemoteProtocolError:
             await self.aclose()
-            raise httpx.RemoteProtocolError(str(exc)) from exc
+            raise
 
     async def aclose(self) -> None:
         if self._closed:
@@ -137,11 +136,6 @@ class _AsyncResponseStream(httpx.AsyncByteStream):
         self._closed = True
         conn = self._conn
         if self._done and conn.reusable():
-            try:
-                conn.h11.start_next_cycle()
-            except h11.LocalProtocolError:
-                await conn.aclose()
-                return
             await self._transport._release(conn)
         else:
             await conn.aclose()
@@ -233,14 +227,14 @@ class AsyncEngineTransport(httpx.AsyncBaseTransport):
                 await conn.aclose()
                 raise
             break
-        headers = [(bytes(k), bytes(v)) for k, v in head.headers]
+        headers = head.headers
         extensions: dict[str, Any] = {
             "http_version": b"HTTP/" + head.http_version,
             "reason_phrase": head.reason,
         }
         if head.status_code == 101:
-            trailing, _closed = conn.h11.trailing_data
-            extensions["network_stream"] = _AsyncUpgradedStream(conn.sock, bytes(trailing))
+            trailing = conn.parser.take_trailing()
+            extensions["network_stream"] = _AsyncUpgradedStream(conn.sock, trailing)
             return httpx.Response(
                 101, headers=headers, stream=httpx.ByteStream(b""), extensions=extensions
             )

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from tenacity import RetryCallState, Retrying
 
 from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
 from pydock._core.dialect import BackendChoice, Session, facts_from_version
@@ -19,14 +19,16 @@ from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._sync._backend import ClientBase, Lock, monotonic, sleep
-from pydock._sync._containers import Containers
-from pydock._sync._images import Images
 from pydock._sync._transport import EngineTransport
 from pydock._sync._upgrade import RawStream
 from pydock._version import __version__
 from pydock.errors import ConnectError, PydockError, Timeout, TransportError
 
 if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
+    from pydock._sync._containers import Containers
+    from pydock._sync._images import Images
     from pydock._sync._registry import Registry
 
 __all__ = ["DEFAULT_TIMEOUT", "Client"]
@@ -167,10 +169,6 @@ class Client(ClientBase):
         self._session = Session(backend_choice=backend, api_version_choice=api_version)
         self._retry = retry if retry is not None else RetryPolicy()
         self._negotiation_lock = Lock()
-        #: The engine's images.
-        self.images = Images(self)
-        #: The engine's containers.
-        self.containers = Containers(self)
 
     @classmethod
     def from_env(
@@ -334,6 +332,8 @@ class Client(ClientBase):
         error: httpx.TransportError | None,
     ) -> httpx.Response:
         """Retry with tenacity, the first outcome (already had) counting as try one."""
+        from tenacity import Retrying  # loaded only once something needs a retry
+
         retrying = Retrying(
             retry=decision,
             wait=_WaitDecision(self._retry),
@@ -433,6 +433,22 @@ class Client(ClientBase):
                 path=response.request.url.path,
             )
         return RawStream(network, tty=tty)
+
+    # -- collections (their modules load on first use) -----------------------
+
+    @cached_property
+    def images(self) -> Images:
+        """The engine's images."""
+        from pydock._sync._images import Images
+
+        return Images(self)
+
+    @cached_property
+    def containers(self) -> Containers:
+        """The engine's containers."""
+        from pydock._sync._containers import Containers
+
+        return Containers(self)
 
     # -- registries ----------------------------------------------------------
 
