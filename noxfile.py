@@ -67,7 +67,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the side-by-side benchmarks in bench/ (installs the peers)."""
-    _install(session, "-e", ".", "docker", "aiodocker")
+    _install(session, "-e", ".", "docker", "aiodocker", "podman")
     session.run("python", "bench/run.py", *session.posargs, env=_engine_env())
 
 
