@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -843,7 +843,47 @@ def pull_error(message: str, reference: str) -> Exception:
     return PullError(message)
 
 
-class PullDecoder:
+ProgressT = TypeVar("ProgressT")
+
+
+class _ProgressDecoder(Generic[ProgressT]):
+    """JSON-lines progress (bytes in) to typed events; subclasses map one object."""
+
+    def __init__(self) -> None:
+        self._decoder = JsonLinesDecoder()
+
+    def feed(self, data: bytes) -> list[ProgressT]:
+        """Decode the next chunk.
+
+        Raises:
+            StreamError: The stream is not valid JSON, or reports an error
+                (a :class:`~pydock.errors.PullError` or ``PushError``).
+        """
+        return self.events(self._decoder.feed(data))
+
+    def flush(self) -> list[ProgressT]:
+        """End the stream.
+
+        Raises:
+            StreamError: The stream was cut short.
+        """
+        return self.events(self._decoder.flush())
+
+    def events(self, objects: Iterable[Mapping[str, Any]]) -> list[ProgressT]:
+        """Turn decoded objects into events (and raise for errors)."""
+        out: list[ProgressT] = []
+        for obj in objects:
+            event = self.event(obj)
+            if event is not None:
+                out.append(event)
+        return out
+
+    def event(self, obj: Mapping[str, Any]) -> ProgressT | None:
+        """One object to one event (None for objects that carry none)."""
+        raise NotImplementedError
+
+
+class PullDecoder(_ProgressDecoder[PullProgress]):
     """Decode a pull's progress stream (bytes in, :class:`PullProgress` out).
 
     Docker sends ``{"status", "id", "progressDetail": {"current", "total"}}``
@@ -859,36 +899,9 @@ class PullDecoder:
     def __init__(self, backend: Backend, reference: str) -> None:
         self.backend = backend
         self.reference = reference
+        super().__init__()
         self.image_id: str | None = None
         self.digest: str | None = None
-        self._decoder = JsonLinesDecoder()
-
-    def feed(self, data: bytes) -> list[PullProgress]:
-        """Decode the next chunk.
-
-        Raises:
-            PullError: The engine reported a failure.
-            ImageNotFound: The registry has no such repository or tag.
-            StreamError: The stream is not valid JSON.
-        """
-        return self.events(self._decoder.feed(data))
-
-    def flush(self) -> list[PullProgress]:
-        """End the stream.
-
-        Raises:
-            StreamError: The stream was cut short.
-        """
-        return self.events(self._decoder.flush())
-
-    def events(self, objects: Iterable[Mapping[str, Any]]) -> list[PullProgress]:
-        """Turn decoded objects into events (and raise for errors)."""
-        out: list[PullProgress] = []
-        for obj in objects:
-            event = self.event(obj)
-            if event is not None:
-                out.append(event)
-        return out
 
     def event(self, obj: Mapping[str, Any]) -> PullProgress | None:
         """One object to one event (None for objects that carry none).
@@ -924,7 +937,7 @@ class PullDecoder:
         )
 
 
-class PushDecoder:
+class PushDecoder(_ProgressDecoder[PushProgress]):
     """Decode a push's progress stream (Docker's shape, also Podman's compat endpoint).
 
     Attributes:
@@ -933,35 +946,9 @@ class PushDecoder:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.digest: str | None = None
         self.size: int | None = None
-        self._decoder = JsonLinesDecoder()
-
-    def feed(self, data: bytes) -> list[PushProgress]:
-        """Decode the next chunk.
-
-        Raises:
-            PushError: The engine reported a failure.
-            StreamError: The stream is not valid JSON.
-        """
-        return self.events(self._decoder.feed(data))
-
-    def flush(self) -> list[PushProgress]:
-        """End the stream.
-
-        Raises:
-            StreamError: The stream was cut short.
-        """
-        return self.events(self._decoder.flush())
-
-    def events(self, objects: Iterable[Mapping[str, Any]]) -> list[PushProgress]:
-        """Turn decoded objects into events (and raise for errors)."""
-        out: list[PushProgress] = []
-        for obj in objects:
-            event = self.event(obj)
-            if event is not None:
-                out.append(event)
-        return out
 
     def event(self, obj: Mapping[str, Any]) -> PushProgress | None:
         """One object to one event (None for objects that carry none).
