@@ -25,7 +25,7 @@ from pydock.errors import ConnectError, PydockError, Timeout, TransportError
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
-    from pydock._async._containers import AsyncContainers
+    from pydock._async._containers import AsyncContainers, AsyncEventStream
     from pydock._async._images import AsyncImages
     from pydock._async._registry import AsyncRegistry
 
@@ -447,6 +447,26 @@ class AsyncClient(AsyncClientBase):
         from pydock._async._containers import AsyncContainers
 
         return AsyncContainers(self)
+
+    def events(
+        self,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        since: Any = None,
+        until: Any = None,
+    ) -> AsyncEventStream:
+        """Every engine event (``docker events``): containers, images, volumes, networks.
+
+        A typed stream of :class:`~pydock.ContainerEvent`, open-ended unless
+        ``until`` is given; use it as a context manager (or ``aclose()`` it).
+        ``client.containers.events()`` gives container events only.
+
+        Args:
+            filters: ``type``, ``event``, ``container``, ``image``, ``label``...
+            since: Replay events from this time (datetime, Unix seconds or text).
+            until: Stop at this time.
+        """
+        return self.containers.events(filters=filters, since=since, until=until, all_types=True)
 
     # -- registries ----------------------------------------------------------
 

@@ -27,7 +27,7 @@ from pydock.errors import ConnectError, PydockError, Timeout, TransportError
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
-    from pydock._sync._containers import Containers
+    from pydock._sync._containers import Containers, EventStream
     from pydock._sync._images import Images
     from pydock._sync._registry import Registry
 
@@ -449,6 +449,26 @@ class Client(ClientBase):
         from pydock._sync._containers import Containers
 
         return Containers(self)
+
+    def events(
+        self,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        since: Any = None,
+        until: Any = None,
+    ) -> EventStream:
+        """Every engine event (``docker events``): containers, images, volumes, networks.
+
+        A typed stream of :class:`~pydock.ContainerEvent`, open-ended unless
+        ``until`` is given; use it as a context manager (or ``close()`` it).
+        ``client.containers.events()`` gives container events only.
+
+        Args:
+            filters: ``type``, ``event``, ``container``, ``image``, ``label``...
+            since: Replay events from this time (datetime, Unix seconds or text).
+            until: Stop at this time.
+        """
+        return self.containers.events(filters=filters, since=since, until=until, all_types=True)
 
     # -- registries ----------------------------------------------------------
 

@@ -871,10 +871,36 @@ class StatsStream(_JsonStream[ContainerStats]):
 
 
 class EventStream(_JsonStream[ContainerEvent]):
-    """Engine events (``for event in stream``), until ``until`` or closed."""
+    """Engine events (``for event in stream``), until ``until`` or closed.
+
+    Podman 4.3 drops every replayed event (``since``) when the request has a
+    ``type`` filter, so on Podman that filter is applied here instead.
+    """
+
+    def __init__(
+        self, client: Client, path: str, params: Mapping[str, Any], filters: Mapping[str, Any]
+    ) -> None:
+        super().__init__(client, path, params)
+        self._filters = dict(filters)
+        self._types: frozenset[str] | None = None
+
+    def _open(self) -> httpx.Response:
+        self._client.connect()
+        filters = dict(self._filters)
+        if self._client.backend == "podman" and "type" in filters:
+            wanted = filters.pop("type")
+            self._types = frozenset([wanted] if isinstance(wanted, str) else wanted)
+        self._params = {**self._params, "filters": encode_filters(filters)}
+        return super()._open()
 
     def _convert(self, payload: Mapping[str, Any]) -> ContainerEvent:
         return ContainerEvent.from_api(payload)
+
+    def _decode(self, chunk: bytes) -> builtins.list[ContainerEvent]:
+        events = super()._decode(chunk)
+        if self._types is None:
+            return events
+        return [e for e in events if e.type in self._types]
 
 
 class ArchiveStream(_ChunkStream[bytes]):
@@ -1322,12 +1348,8 @@ class Containers:
         merged: dict[str, Any] = dict(filters or {})
         if not all_types:
             merged.setdefault("type", ["container"])
-        params = {
-            "filters": encode_filters(merged),
-            "since": docker_since(since),
-            "until": docker_since(until),
-        }
-        return EventStream(self._client, "/events", params)
+        params = {"since": docker_since(since), "until": docker_since(until)}
+        return EventStream(self._client, "/events", params, merged)
 
 
 def _gone(client: Client, cid: str, name: str | None, image: str) -> Container:
