@@ -381,6 +381,164 @@ def bench_save(rounds: int, layer_mib: int = 512) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+# -- container churn ----------------------------------------------------------------
+
+
+def bench_churn(rounds: int, per_round: int = 15, in_flight: int = 8) -> dict[str, Any]:
+    """create, start, wait, remove of a `true` container, ms each; Docker."""
+    import shutil
+
+    import aiodocker
+    import docker
+
+    url = f"unix://{DOCKER_SOCK}"
+    samples: dict[str, list[float]] = {}
+    pd = pydock.Client(url)
+    dp = docker.APIClient(base_url=url, version="1.41")
+    cli = shutil.which("docker")
+
+    def pd_one() -> None:
+        c = pd.containers.create(IMAGE, ["true"])
+        c.start()
+        c.wait()
+        c.remove()
+
+    def dp_one() -> None:
+        cid = dp.create_container(IMAGE, ["true"])["Id"]
+        dp.start(cid)
+        dp.wait(cid)
+        dp.remove_container(cid)
+
+    def cli_one() -> None:
+        subprocess.run(
+            [cli or "docker", "run", "--rm", IMAGE, "true"], check=True, stdout=subprocess.DEVNULL
+        )
+
+    async def run_async(concurrency: int) -> dict[str, float]:
+        apd = pydock.AsyncClient(url)
+        ad = aiodocker.Docker(url=url, api_version="v1.41")
+
+        async def apd_one() -> None:
+            c = await apd.containers.create(IMAGE, ["true"])
+            await c.start()
+            await c.wait()
+            await c.remove()
+
+        async def ad_one() -> None:
+            c = await ad.containers.create(config={"Image": IMAGE, "Cmd": ["true"]})
+            await c.start()
+            await c.wait()
+            await c.delete()
+
+        out: dict[str, float] = {}
+        try:
+            for name, one in (("pydock async", apd_one), ("aiodocker", ad_one)):
+                limiter = anyio.Semaphore(concurrency)
+
+                async def call(one: Async = one, limiter: anyio.Semaphore = limiter) -> None:
+                    async with limiter:
+                        await one()
+
+                start = time.perf_counter()
+                async with anyio.create_task_group() as tg:
+                    for _ in range(per_round):
+                        tg.start_soon(call)
+                out[name] = (time.perf_counter() - start) / per_round * 1000
+        finally:
+            await apd.aclose()
+            await ad.close()
+        return out
+
+    try:
+        for _ in range(rounds):
+            for name, fn in (
+                ("pydock sync", pd_one),
+                ("docker-py", dp_one),
+                ("docker CLI", cli_one),
+            ):
+                if name == "docker CLI" and cli is None:
+                    continue
+                start = time.perf_counter()
+                for _ in range(per_round):
+                    fn()
+                samples.setdefault(name, []).append(
+                    (time.perf_counter() - start) / per_round * 1000
+                )
+            for name, ms in anyio.run(run_async, 1).items():
+                samples.setdefault(name, []).append(ms)
+            for name, ms in anyio.run(run_async, in_flight).items():
+                samples.setdefault(f"{name}, {in_flight} in flight", []).append(ms)
+    finally:
+        pd.close()
+        dp.close()
+    return {name: summarize(v) for name, v in samples.items()}
+
+
+# -- log throughput -------------------------------------------------------------------
+
+_LOGS_PYDOCK = """
+import sys, time, pydock
+c = pydock.Client(sys.argv[1]).containers.get(sys.argv[2])
+t = time.perf_counter(); n = 0
+with c.stream_logs(follow=False) as lines:
+    for line in lines:
+        n += len(line.data)
+print(time.perf_counter() - t, n)
+"""
+_LOGS_DOCKERPY = """
+import sys, time, docker
+api = docker.APIClient(base_url=sys.argv[1], version="1.41")
+t = time.perf_counter(); n = 0
+for chunk in api.logs(sys.argv[2], stream=True, follow=False):
+    n += len(chunk)
+print(time.perf_counter() - t, n)
+"""
+_LOGS_AIODOCKER = """
+import asyncio, sys, time, aiodocker
+async def main():
+    d = aiodocker.Docker(url=sys.argv[1], api_version="v1.41")
+    c = d.containers.container(sys.argv[2])
+    t = time.perf_counter(); n = 0
+    async for piece in c.log(stdout=True, stderr=True, follow=True):
+        n += len(piece)
+    await d.close()
+    print(time.perf_counter() - t, n)
+asyncio.run(main())
+"""
+
+
+def bench_logs(rounds: int, mib: int = 256) -> dict[str, Any]:
+    """Read 256 MiB of 1 KiB log lines from an exited container; Docker."""
+    url = f"unix://{DOCKER_SOCK}"
+    line = "x" * 1023
+    script = f'yes "{line}" | head -c {mib * 2**20}'
+    with pydock.Client(url) as client:
+        c = client.containers.run(
+            IMAGE, ["sh", "-c", script], detach=True, labels={"pydock-bench": "1"}
+        )
+        c.wait(timeout=600)
+    samples: dict[str, dict[str, list[float]]] = {}
+    contenders = [
+        ("pydock", _LOGS_PYDOCK),
+        ("docker-py", _LOGS_DOCKERPY),
+        ("aiodocker", _LOGS_AIODOCKER),
+    ]
+    try:
+        for r in range(rounds):
+            for name, code in contenders if r % 2 == 0 else contenders[::-1]:
+                seconds, nbytes, peak = _timed_child(code, url, c.id)
+                entry = samples.setdefault(name, {"MB/s": [], "peak MiB": []})
+                entry["MB/s"].append(nbytes / seconds / 1e6)
+                entry["peak MiB"].append(peak / 1024)
+    finally:
+        with pydock.Client(url) as client:
+            client.containers.get(c.id).remove(force=True)
+    return {
+        "MiB": mib,
+        "results": {n: {k: summarize(v) for k, v in m.items()} for n, m in samples.items()},
+    }
+
+
 # -- report -------------------------------------------------------------------------
 
 
@@ -445,6 +603,41 @@ def report(res: dict[str, Any]) -> str:
             ),
             "",
         ]
+    if "churn" in res:
+        ch = res["churn"]
+        lines += [
+            "### container churn: create, start, wait, remove of `true`, Docker (ms each)",
+            "",
+            "| client | ms per container, median (min-max) |",
+            "|---|---|",
+        ]
+        for name, m in ch.items():
+            lines.append(f"| {name} | {fmt(m)} |")
+        fastest = min(m["median"] for n, m in ch.items() if "pydock" not in n and "flight" not in n)
+        seq = ch["pydock sync"]["median"]
+        flight = [n for n in ch if n.startswith("pydock async,")]
+        lines += [
+            "",
+            f"ratios: pydock sync / fastest sequential peer {seq / fastest:.2f}"
+            + (
+                f"; pydock async in flight throughput / its own sequential "
+                f"{ch['pydock async']['median'] / ch[flight[0]]['median']:.2f}x"
+                if flight
+                else ""
+            ),
+            "",
+        ]
+    if "logs" in res:
+        lg = res["logs"]
+        lines += [
+            f"### reading {lg['MiB']} MiB of 1 KiB log lines, Docker",
+            "",
+            "| client | MB/s | peak RSS MiB |",
+            "|---|---|---|",
+        ]
+        for name, m in lg["results"].items():
+            lines.append(f"| {name} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
+        lines.append("")
     if "save" in res:
         sv = res["save"]
         lines += [
@@ -470,7 +663,7 @@ def main() -> int:
         float(os.environ.get("PYDOCK_BENCH_HANG_DUMP", "1800")), exit=True
     )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="import,latency,concurrency,save")
+    parser.add_argument("--sections", default="import,latency,concurrency,churn,logs,save")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
@@ -491,6 +684,10 @@ def main() -> int:
         res["latency"] = bench_latency(args.rounds, args.calls)
     if "concurrency" in sections:
         res["concurrency"] = bench_concurrency(args.rounds)
+    if "churn" in sections:
+        res["churn"] = bench_churn(min(args.rounds, 3))
+    if "logs" in sections:
+        res["logs"] = bench_logs(min(args.rounds, 2) * 2)
     if "save" in sections:
         res["save"] = bench_save(min(args.rounds, 2))
     out = ROOT / "results"

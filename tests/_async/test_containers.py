@@ -16,7 +16,7 @@ from pydock._async._backend import monotonic, sleep
 from pydock._async._containers import AsyncContainer
 from pydock._core.containers import Healthcheck, RestartPolicy
 from pydock.errors import ContainerError, ContainerNotFound, ImageNotFound, Timeout
-from tests.conftest import Engine
+from tests.conftest import Engine, RegistryServer
 
 
 def unique(prefix: str = "pydock-test") -> str:
@@ -209,6 +209,32 @@ async def test_missing_image_with_pull_never(
         await async_client.containers.run(
             "pydock-test/does-not-exist:1", ["true"], pull="never", name=tracker.name()
         )
+
+
+@pytest.mark.anyio
+async def test_missing_image_is_pulled_and_always_pulls_again(
+    async_client: pydock.AsyncClient,
+    engine: Engine,
+    registry: RegistryServer,
+    tracker: Tracker,
+) -> None:
+    ref = f"{registry.host}/pydock-it/{uuid.uuid4().hex[:12]}:1"
+    await async_client.images.tag(engine.test_image, ref)
+    await async_client.images.push(ref)
+    await async_client.images.remove(ref)
+    assert not await async_client.images.exists(ref)
+    try:
+        result = await async_client.containers.run(
+            ref, ["echo", "pulled"], remove=True, name=tracker.name()
+        )
+        assert result.stdout == b"pulled\n"
+        assert await async_client.images.exists(ref)
+        again = await async_client.containers.run(
+            ref, ["echo", "again"], remove=True, pull="always", name=tracker.name()
+        )
+        assert again.stdout == b"again\n"
+    finally:
+        await async_client.images.remove(ref, force=True)
 
 
 # --------------------------------------------------------------------------- ports

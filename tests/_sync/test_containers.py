@@ -18,7 +18,7 @@ from pydock._core.containers import Healthcheck, RestartPolicy
 from pydock._sync._backend import monotonic, sleep
 from pydock._sync._containers import Container
 from pydock.errors import ContainerError, ContainerNotFound, ImageNotFound, Timeout
-from tests.conftest import Engine
+from tests.conftest import Engine, RegistryServer
 
 
 def unique(prefix: str = "pydock-test") -> str:
@@ -203,6 +203,31 @@ def test_missing_image_with_pull_never(sync_client: pydock.Client, tracker: Trac
         sync_client.containers.run(
             "pydock-test/does-not-exist:1", ["true"], pull="never", name=tracker.name()
         )
+
+
+def test_missing_image_is_pulled_and_always_pulls_again(
+    sync_client: pydock.Client,
+    engine: Engine,
+    registry: RegistryServer,
+    tracker: Tracker,
+) -> None:
+    ref = f"{registry.host}/pydock-it/{uuid.uuid4().hex[:12]}:1"
+    sync_client.images.tag(engine.test_image, ref)
+    sync_client.images.push(ref)
+    sync_client.images.remove(ref)
+    assert not sync_client.images.exists(ref)
+    try:
+        result = sync_client.containers.run(
+            ref, ["echo", "pulled"], remove=True, name=tracker.name()
+        )
+        assert result.stdout == b"pulled\n"
+        assert sync_client.images.exists(ref)
+        again = sync_client.containers.run(
+            ref, ["echo", "again"], remove=True, pull="always", name=tracker.name()
+        )
+        assert again.stdout == b"again\n"
+    finally:
+        sync_client.images.remove(ref, force=True)
 
 
 # --------------------------------------------------------------------------- ports
