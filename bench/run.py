@@ -480,7 +480,7 @@ _LOGS_PYDOCK = """
 import sys, time, pydock
 c = pydock.Client(sys.argv[1]).containers.get(sys.argv[2])
 t = time.perf_counter(); n = 0
-with c.stream_logs(follow=False) as lines:
+with c.stream_logs(follow=True) as lines:  # following: ends when the (exited) container does
     for line in lines:
         n += len(line.data)
 print(time.perf_counter() - t, n)
@@ -489,7 +489,7 @@ _LOGS_DOCKERPY = """
 import sys, time, docker
 api = docker.APIClient(base_url=sys.argv[1], version="1.41")
 t = time.perf_counter(); n = 0
-for chunk in api.logs(sys.argv[2], stream=True, follow=False):
+for chunk in api.logs(sys.argv[2], stream=True, follow=True):
     n += len(chunk)
 print(time.perf_counter() - t, n)
 """
