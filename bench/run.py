@@ -539,6 +539,109 @@ def bench_logs(rounds: int, mib: int = 256) -> dict[str, Any]:
     }
 
 
+# -- registry pull and push -------------------------------------------------------------
+
+_REG_PULL_PYDOCK = """
+import sys, time, pydock
+t = time.perf_counter()
+with pydock.Registry(sys.argv[1]) as reg:
+    reg.pull_layout(sys.argv[2], sys.argv[3])
+print(time.perf_counter() - t, 0)
+"""
+_REG_PUSH_PYDOCK = """
+import sys, time, pydock
+t = time.perf_counter()
+with pydock.Registry(sys.argv[1]) as reg:
+    reg.push_layout(sys.argv[3], sys.argv[2])
+print(time.perf_counter() - t, 0)
+"""
+_SKOPEO = """
+import os, subprocess, sys, time
+# skopeo remembers where blobs live and mounts them instead of uploading: forget.
+for cache in ("/var/lib/containers/cache/blob-info-cache-v1.boltdb",):
+    if os.path.exists(cache):
+        os.unlink(cache)
+t = time.perf_counter()
+subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
+                sys.argv[1], sys.argv[2]], check=True)
+print(time.perf_counter() - t, 0)
+"""
+
+
+def bench_registry(rounds: int, mib: int = 256) -> dict[str, Any]:
+    """Pull and push of an image with one random ``mib`` MiB layer, plain registry."""
+    import hashlib
+    import shutil
+    import tarfile
+    import tempfile
+
+    host = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
+    url = f"unix://{DOCKER_SOCK}"
+    repo = f"pydock-bench/layer{mib}"
+    ref = f"{repo}:1"
+    work = Path(tempfile.mkdtemp(prefix="pydock-bench-", dir=os.environ.get("TMPDIR")))
+    try:
+        with pydock.Client(url) as client:  # the image: one random layer, pushed by Docker
+            rootfs = work / "rootfs.tar"
+            blob = work / "random.bin"
+            with open(blob, "wb") as f:
+                for _ in range(mib):
+                    f.write(os.urandom(1 << 20))
+            with tarfile.open(rootfs, "w") as tar:
+                tar.add(blob, arcname="random.bin")
+            blob.unlink()
+            tagged = f"{host}/{ref}"
+            client.images.import_(rootfs, tagged)
+            rootfs.unlink()
+            client.images.push(tagged)
+            client.images.remove(tagged, force=True)
+        with pydock.Registry(host) as reg:
+            manifest = reg.manifest(ref)
+        layer = manifest.layers[0]  # type: ignore[union-attr]
+        size = layer.size
+        data = os.urandom(256 << 20)  # machine limits: sha256 on one core, curl download
+        t = time.perf_counter()
+        hashlib.sha256(data).digest()
+        sha_mbs = len(data) / (time.perf_counter() - t) / 1e6
+        del data
+        t = time.perf_counter()
+        blob_url = f"http://{host}/v2/{repo}/blobs/{layer.digest}"
+        subprocess.run(["curl", "-s", "-o", "/dev/null", blob_url], check=True)
+        curl_mbs = size / (time.perf_counter() - t) / 1e6
+        samples: dict[str, dict[str, list[float]]] = {}
+        for r in range(rounds):
+            layout = work / f"layout-{r}"
+            oci = work / f"oci-{r}"
+            pulls = [
+                ("pull: pydock", _REG_PULL_PYDOCK, (host, ref, str(layout))),
+                ("pull: skopeo", _SKOPEO, (f"docker://{host}/{ref}", f"oci:{oci}:1")),
+            ]
+            pushes = [
+                ("push: pydock", _REG_PUSH_PYDOCK, (host, f"pydock-bench/pd-{r}:1", str(layout))),
+                (
+                    "push: skopeo",
+                    _SKOPEO,
+                    (f"oci:{oci}:1", f"docker://{host}/pydock-bench/sk-{r}:1"),
+                ),
+            ]
+            for group in (pulls, pushes):
+                for name, code, args in group if r % 2 == 0 else group[::-1]:
+                    seconds, _, peak = _timed_child(code, *args)
+                    entry = samples.setdefault(name, {"MB/s": [], "peak MiB": []})
+                    entry["MB/s"].append(size / seconds / 1e6)
+                    entry["peak MiB"].append(peak / 1024)
+            shutil.rmtree(layout, ignore_errors=True)
+            shutil.rmtree(oci, ignore_errors=True)
+        return {
+            "layer MiB": size / 2**20,
+            "sha256 MB/s": sha_mbs,
+            "curl MB/s": curl_mbs,
+            "results": {n: {k: summarize(v) for k, v in m.items()} for n, m in samples.items()},
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # -- report -------------------------------------------------------------------------
 
 
@@ -638,6 +741,20 @@ def report(res: dict[str, Any]) -> str:
         for name, m in lg["results"].items():
             lines.append(f"| {name} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
         lines.append("")
+    if "registry" in res:
+        rg = res["registry"]
+        lines += [
+            f"### registry pull and push of a {rg['layer MiB']:.0f} MiB layer, plain registry",
+            "",
+            f"Machine limits: sha256 on one core {rg['sha256 MB/s']:.0f} MB/s; "
+            f"curl download of the blob {rg['curl MB/s']:.0f} MB/s.",
+            "",
+            "| what | MB/s | peak RSS MiB |",
+            "|---|---|---|",
+        ]
+        for name, m in rg["results"].items():
+            lines.append(f"| {name} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
+        lines.append("")
     if "save" in res:
         sv = res["save"]
         lines += [
@@ -663,7 +780,7 @@ def main() -> int:
         float(os.environ.get("PYDOCK_BENCH_HANG_DUMP", "1800")), exit=True
     )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="import,latency,concurrency,churn,logs,save")
+    parser.add_argument("--sections", default="import,latency,concurrency,churn,logs,registry,save")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
@@ -688,6 +805,8 @@ def main() -> int:
         res["churn"] = bench_churn(min(args.rounds, 3))
     if "logs" in sections:
         res["logs"] = bench_logs(min(args.rounds, 2) * 2)
+    if "registry" in sections:
+        res["registry"] = bench_registry(min(args.rounds, 3))
     if "save" in sections:
         res["save"] = bench_save(min(args.rounds, 2))
     out = ROOT / "results"
