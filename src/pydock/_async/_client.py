@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pydock._async._images import AsyncImages
     from pydock._async._registry import AsyncRegistry
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncClient"]
+__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "transport_error"]
 
 log = logging.getLogger("pydock")
 http_log = logging.getLogger("pydock.http")
@@ -38,6 +38,24 @@ http_log = logging.getLogger("pydock.http")
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _USER_AGENT = f"pydock/{__version__}"
 _UNSET: Any = object()
+
+
+def transport_error(
+    exc: httpx.TransportError, *, method: str, path: str, target: str
+) -> TransportError:
+    """The pydock error for an httpx transport error: the one place they are mapped.
+
+    Args:
+        exc: What httpx (or the transport) raised.
+        method: The request's method.
+        path: The request's path.
+        target: What was being talked to, for the message (``"the engine at unix://..."``).
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return Timeout(f"timed out: {exc}", method=method, path=path)
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectError(f"cannot reach {target}: {exc}", method=method, path=path)
+    return TransportError(str(exc) or type(exc).__name__, method=method, path=path)
 
 
 def _connect_failed(exc: BaseException) -> bool:
@@ -282,14 +300,10 @@ class AsyncClient(AsyncClientBase):
             elif error is not None:
                 raise error
             assert response is not None
-        except httpx.TimeoutException as exc:
-            raise Timeout(f"timed out: {exc}", method=method, path=path) from exc
-        except httpx.ConnectError as exc:
-            raise ConnectError(
-                f"cannot reach the engine at {self.base_url}: {exc}", method=method, path=path
-            ) from exc
         except httpx.TransportError as exc:
-            raise TransportError(str(exc) or type(exc).__name__, method=method, path=path) from exc
+            raise transport_error(
+                exc, method=method, path=path, target=f"the engine at {self.base_url}"
+            ) from exc
         if http_log.isEnabledFor(logging.INFO):
             http_log.info(
                 "%s %s -> %d (%.1f ms)",
@@ -309,10 +323,10 @@ class AsyncClient(AsyncClientBase):
         if not stream:
             try:
                 await response.aread()
-            except httpx.TimeoutException as exc:
-                raise Timeout(f"timed out: {exc}", method=method, path=path) from exc
             except httpx.TransportError as exc:
-                raise TransportError(str(exc), method=method, path=path) from exc
+                raise transport_error(
+                    exc, method=method, path=path, target=f"the engine at {self.base_url}"
+                ) from exc
             finally:
                 await response.aclose()
         return response

@@ -40,6 +40,7 @@ from pydock._async._client import (
     _RetryDecision,
     _StopDecision,
     _WaitDecision,
+    transport_error,
 )
 from pydock._core import credentials as creds
 from pydock._core.auth import RegistryAuth
@@ -185,6 +186,11 @@ def _ssl_context(
     for cafile in cafiles:
         context.load_verify_locations(cafile)
     return context
+
+
+def _registry_target(url: httpx.URL) -> str:
+    """How an error message names the registry a request went to."""
+    return f"the registry at {url.scheme}://{url.netloc.decode()}"
 
 
 def _not_found(method: str, path: str) -> errors.RegistryError:
@@ -483,18 +489,9 @@ class AsyncRegistry:
         )
         try:
             response: httpx.Response = await retrying(self._http.send, request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise errors.Timeout(f"timed out: {exc}", method=method, path=path) from exc
-        except httpx.ConnectError as exc:
-            raise errors.ConnectError(
-                f"cannot reach the registry at {request.url.scheme}://{request.url.netloc.decode()}:"
-                f" {exc}",
-                method=method,
-                path=path,
-            ) from exc
         except httpx.TransportError as exc:
-            raise errors.TransportError(
-                str(exc) or type(exc).__name__, method=method, path=path
+            raise transport_error(
+                exc, method=method, path=path, target=_registry_target(request.url)
             ) from exc
         http_log.info(
             "%s %s -> %d (%.1f ms)",
@@ -612,13 +609,10 @@ class AsyncRegistry:
         if not stream:
             try:
                 await response.aread()
-            except httpx.TimeoutException as exc:
-                raise errors.Timeout(
-                    f"timed out: {exc}", method=method, path=response.request.url.path
-                ) from exc
             except httpx.TransportError as exc:
-                raise errors.TransportError(
-                    str(exc), method=method, path=response.request.url.path
+                answered = response.request.url
+                raise transport_error(
+                    exc, method=method, path=answered.path, target=_registry_target(answered)
                 ) from exc
             finally:
                 await response.aclose()

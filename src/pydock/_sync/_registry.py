@@ -77,6 +77,7 @@ from pydock._sync._client import (
     _RetryDecision,
     _StopDecision,
     _WaitDecision,
+    transport_error,
 )
 from pydock._version import __version__
 
@@ -183,6 +184,11 @@ def _ssl_context(
     for cafile in cafiles:
         context.load_verify_locations(cafile)
     return context
+
+
+def _registry_target(url: httpx.URL) -> str:
+    """How an error message names the registry a request went to."""
+    return f"the registry at {url.scheme}://{url.netloc.decode()}"
 
 
 def _not_found(method: str, path: str) -> errors.RegistryError:
@@ -479,18 +485,9 @@ class Registry:
         )
         try:
             response: httpx.Response = retrying(self._http.send, request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise errors.Timeout(f"timed out: {exc}", method=method, path=path) from exc
-        except httpx.ConnectError as exc:
-            raise errors.ConnectError(
-                f"cannot reach the registry at {request.url.scheme}://{request.url.netloc.decode()}:"
-                f" {exc}",
-                method=method,
-                path=path,
-            ) from exc
         except httpx.TransportError as exc:
-            raise errors.TransportError(
-                str(exc) or type(exc).__name__, method=method, path=path
+            raise transport_error(
+                exc, method=method, path=path, target=_registry_target(request.url)
             ) from exc
         http_log.info(
             "%s %s -> %d (%.1f ms)",
@@ -608,13 +605,10 @@ class Registry:
         if not stream:
             try:
                 response.read()
-            except httpx.TimeoutException as exc:
-                raise errors.Timeout(
-                    f"timed out: {exc}", method=method, path=response.request.url.path
-                ) from exc
             except httpx.TransportError as exc:
-                raise errors.TransportError(
-                    str(exc), method=method, path=response.request.url.path
+                answered = response.request.url
+                raise transport_error(
+                    exc, method=method, path=answered.path, target=_registry_target(answered)
                 ) from exc
             finally:
                 response.close()
