@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import httpx
@@ -27,6 +27,7 @@ from pydock._core.images import (
     ImagePruneReport,
     ImageRemoveReport,
     Platform,
+    ProgressDecoder,
     PullDecoder,
     PullProgress,
     PushDecoder,
@@ -67,6 +68,8 @@ if TYPE_CHECKING:
     from pydock._async._client import AsyncClient
 
 __all__ = ["AsyncImage", "AsyncImages"]
+
+EventT = TypeVar("EventT")
 
 #: Bytes read from or written to a file at a time by ``save``, ``load`` and ``import_``.
 CHUNK_SIZE = 1024 * 1024
@@ -264,6 +267,21 @@ class _Body:
                 pass
 
 
+async def _progress(
+    response: httpx.Response, decoder: ProgressDecoder[EventT]
+) -> AsyncIterator[EventT]:
+    """The typed events of a progress stream, as they arrive (errors in it raise)."""
+    body = _Body(response)
+    try:
+        async for chunk in body:
+            for event in decoder.feed(chunk):
+                yield event
+    finally:
+        await body.aclose()
+    for event in decoder.flush():
+        yield event
+
+
 class AsyncImages:
     """The engine's images (``client.images``)."""
 
@@ -333,14 +351,7 @@ class AsyncImages:
                 headers=headers,
                 resource="image",
             ) as response:
-                body = _Body(response)
-                try:
-                    async for chunk in body:
-                        for event in decoder.feed(chunk):
-                            yield event
-                finally:
-                    await body.aclose()
-                for event in decoder.flush():
+                async for event in _progress(response, decoder):
                     yield event
         except ServerError as exc:
             # Docker answers 500 for most registry failures: a failed pull all the same.
@@ -411,14 +422,7 @@ class AsyncImages:
             async with client._stream(
                 "POST", path, params=params, headers=headers, resource="image"
             ) as response:
-                body = _Body(response)
-                try:
-                    async for chunk in body:
-                        for event in decoder.feed(chunk):
-                            yield event
-                finally:
-                    await body.aclose()
-                for event in decoder.flush():
+                async for event in _progress(response, decoder):
                     yield event
         except APIError as exc:
             raise _image_not_known(exc) from exc

@@ -109,17 +109,13 @@ class ResponseParser:
         # copied once, when an event is made.
         self._buf: bytes = b""
         self._pos = 0
-        self._head_request = head_request
-        self._in_head = True
-        self._framing = _NONE
-        self._remaining = 0
-        self._chunk_state = _SIZE
-        self.done = False
         self.upgraded = False
         self.eof = False
+        self.start_next(head_request=head_request)
 
     def start_next(self, *, head_request: bool = False) -> None:
         """Prepare for the next response (leftover bytes are kept)."""
+        # The per-response state; __init__ sets it through here too.
         self._head_request = head_request
         self._in_head = True
         self._framing = _NONE

@@ -46,6 +46,7 @@ __all__ = [
     "ImagePruneReport",
     "ImageRemoveReport",
     "Platform",
+    "ProgressDecoder",
     "PullDecoder",
     "PullProgress",
     "PushDecoder",
@@ -846,7 +847,7 @@ def pull_error(message: str, reference: str) -> Exception:
 ProgressT = TypeVar("ProgressT")
 
 
-class _ProgressDecoder(Generic[ProgressT]):
+class ProgressDecoder(Generic[ProgressT]):
     """JSON-lines progress (bytes in) to typed events; subclasses map one object."""
 
     def __init__(self) -> None:
@@ -883,7 +884,7 @@ class _ProgressDecoder(Generic[ProgressT]):
         raise NotImplementedError
 
 
-class PullDecoder(_ProgressDecoder[PullProgress]):
+class PullDecoder(ProgressDecoder[PullProgress]):
     """Decode a pull's progress stream (bytes in, :class:`PullProgress` out).
 
     Docker sends ``{"status", "id", "progressDetail": {"current", "total"}}``
@@ -937,7 +938,7 @@ class PullDecoder(_ProgressDecoder[PullProgress]):
         )
 
 
-class PushDecoder(_ProgressDecoder[PushProgress]):
+class PushDecoder(ProgressDecoder[PushProgress]):
     """Decode a push's progress stream (Docker's shape, also Podman's compat endpoint).
 
     Attributes:

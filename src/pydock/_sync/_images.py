@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import httpx
@@ -28,6 +28,7 @@ from pydock._core.images import (
     ImagePruneReport,
     ImageRemoveReport,
     Platform,
+    ProgressDecoder,
     PullDecoder,
     PullProgress,
     PushDecoder,
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
     from pydock._sync._client import Client
 
 __all__ = ["Image", "Images"]
+
+EventT = TypeVar("EventT")
 
 #: Bytes read from or written to a file at a time by ``save``, ``load`` and ``import_``.
 CHUNK_SIZE = 1024 * 1024
@@ -264,6 +267,19 @@ class _Body:
                 pass
 
 
+def _progress(response: httpx.Response, decoder: ProgressDecoder[EventT]) -> Iterator[EventT]:
+    """The typed events of a progress stream, as they arrive (errors in it raise)."""
+    body = _Body(response)
+    try:
+        for chunk in body:
+            for event in decoder.feed(chunk):
+                yield event
+    finally:
+        body.close()
+    for event in decoder.flush():
+        yield event
+
+
 class Images:
     """The engine's images (``client.images``)."""
 
@@ -333,14 +349,7 @@ class Images:
                 headers=headers,
                 resource="image",
             ) as response:
-                body = _Body(response)
-                try:
-                    for chunk in body:
-                        for event in decoder.feed(chunk):
-                            yield event
-                finally:
-                    body.close()
-                for event in decoder.flush():
+                for event in _progress(response, decoder):
                     yield event
         except ServerError as exc:
             # Docker answers 500 for most registry failures: a failed pull all the same.
@@ -411,14 +420,7 @@ class Images:
             with client._stream(
                 "POST", path, params=params, headers=headers, resource="image"
             ) as response:
-                body = _Body(response)
-                try:
-                    for chunk in body:
-                        for event in decoder.feed(chunk):
-                            yield event
-                finally:
-                    body.close()
-                for event in decoder.flush():
+                for event in _progress(response, decoder):
                     yield event
         except APIError as exc:
             raise _image_not_known(exc) from exc
