@@ -211,10 +211,15 @@ class AsyncContainer:
         Raises:
             ContainerNotFound: It no longer exists.
         """
+        await self._stop_with_grace("/stop", timeout)
+
+    async def _stop_with_grace(self, action: str, timeout: float | None) -> None:
+        # The engine waits out the grace period before answering: give the HTTP
+        # read that long and a minute more (10 s is the engines' default grace).
         grace = None if timeout is None else int(timeout)
         await self._client._request(
             "POST",
-            self._path("/stop"),
+            self._path(action),
             params={"t": grace},
             resource="container",
             timeout=_timeout((grace if grace is not None else 10) + 60),
@@ -237,14 +242,7 @@ class AsyncContainer:
         Raises:
             ContainerNotFound: It no longer exists.
         """
-        grace = None if timeout is None else int(timeout)
-        await self._client._request(
-            "POST",
-            self._path("/restart"),
-            params={"t": grace},
-            resource="container",
-            timeout=_timeout((grace if grace is not None else 10) + 60),
-        )
+        await self._stop_with_grace("/restart", timeout)
 
     async def pause(self) -> None:
         """Freeze every process of the container.

@@ -207,10 +207,15 @@ class Container:
         Raises:
             ContainerNotFound: It no longer exists.
         """
+        self._stop_with_grace("/stop", timeout)
+
+    def _stop_with_grace(self, action: str, timeout: float | None) -> None:
+        # The engine waits out the grace period before answering: give the HTTP
+        # read that long and a minute more (10 s is the engines' default grace).
         grace = None if timeout is None else int(timeout)
         self._client._request(
             "POST",
-            self._path("/stop"),
+            self._path(action),
             params={"t": grace},
             resource="container",
             timeout=_timeout((grace if grace is not None else 10) + 60),
@@ -233,14 +238,7 @@ class Container:
         Raises:
             ContainerNotFound: It no longer exists.
         """
-        grace = None if timeout is None else int(timeout)
-        self._client._request(
-            "POST",
-            self._path("/restart"),
-            params={"t": grace},
-            resource="container",
-            timeout=_timeout((grace if grace is not None else 10) + 60),
-        )
+        self._stop_with_grace("/restart", timeout)
 
     def pause(self) -> None:
         """Freeze every process of the container.
