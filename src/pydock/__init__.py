@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pydock._async._upgrade import AsyncRawStream
     from pydock._core.archive import ArchiveFormatError, UnsafeArchiveError
     from pydock._core.auth import RegistryAuth
+    from pydock._core.build import BuildEvent
     from pydock._core.config import TLSConfig
     from pydock._core.containers import (
         ContainerChange,
@@ -105,6 +106,7 @@ _LAZY: dict[str, str] = {
     "Descriptor": "pydock._core.registry",
     "DockerIgnore": "pydock._core.dockerignore",
     "Dockerfile": "pydock._core.dockerfile",
+    "BuildEvent": "pydock._core.build",
     "DockerfileParseError": "pydock._core.dockerfile",
     "EngineInfo": "pydock._core.models",
     "EngineVersion": "pydock._core.models",
@@ -160,6 +162,7 @@ __all__ = [
     "AsyncRawStream",
     "AsyncRegistry",
     "AsyncStatsStream",
+    "BuildEvent",
     "Client",
     "Container",
     "ContainerChange",

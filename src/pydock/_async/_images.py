@@ -169,8 +169,10 @@ def _platform(platform: str | Platform | None) -> Platform | None:
     return Platform.parse(platform)
 
 
-async def _credentials(auth: RegistryAuth | None, domain: str) -> RegistryAuth | None:
-    """Explicit credentials, else what ``docker`` would use for ``domain``.
+async def _credentials(
+    auth: RegistryAuth | None, domain: str, logins: Mapping[str, RegistryAuth] | None = None
+) -> RegistryAuth | None:
+    """Explicit credentials, else those given to ``client.login``, else what ``docker`` would use.
 
     That is ``config.json`` (inline ``auth``, ``identitytoken``), ``credsStore``
     and ``credHelpers`` (the ``docker-credential-*`` helpers are run), shared
@@ -181,6 +183,8 @@ async def _credentials(auth: RegistryAuth | None, domain: str) -> RegistryAuth |
         PydockError: A credential helper failed.
     """
     creds = auth
+    if creds is None and logins:
+        creds = logins.get(domain)
     if creds is None:
         from pydock._async._registry import load_credentials
 
@@ -339,7 +343,7 @@ class AsyncImages:
         if platform is not None:
             client._session.require("platform")
         params = pull_params(ref, backend=backend, platform=platform, tls_verify=verify)
-        auth = await _credentials(auth, ref.domain)
+        auth = await _credentials(auth, ref.domain, client._logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PullDecoder(backend, ref.familiar)
         try:
@@ -415,7 +419,7 @@ class AsyncImages:
         backend = await self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         path, params = push_request(ref, backend=backend, tls_verify=verify)
-        auth = await _credentials(auth, ref.domain)
+        auth = await _credentials(auth, ref.domain, client._logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PushDecoder()
         try:

@@ -40,6 +40,8 @@ __all__ = [
     "extract_tar",
     "iter_tar",
     "local_source",
+    "tar_entry",
+    "tar_members",
     "link_escapes",
 ]
 
@@ -480,15 +482,22 @@ def local_source(path: str | os.PathLike[str]) -> LocalSource:
     return LocalSource(text, os.path.basename(os.path.normpath(text)))
 
 
-def _header(name: str, st: os.stat_result, *, kind: bytes, size: int = 0, link: str = "") -> bytes:
+def _header(
+    name: str,
+    st: os.stat_result,
+    *,
+    kind: bytes,
+    size: int = 0,
+    link: str = "",
+    owner: tuple[int, int] | None = None,
+) -> bytes:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.mode = stat.S_IMODE(st.st_mode)
     info.mtime = int(st.st_mtime)
     info.size = size
     info.linkname = link
-    info.uid = st.st_uid
-    info.gid = st.st_gid
+    info.uid, info.gid = owner if owner is not None else (st.st_uid, st.st_gid)
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
@@ -519,9 +528,28 @@ def iter_tar(
     Raises:
         FileNotFoundError: ``source`` does not exist.
     """
+    yield from tar_members(source, arcname, chunk=chunk)
+    yield bytes(2 * BLOCK)
+
+
+def tar_members(
+    source: str | os.PathLike[str],
+    arcname: str,
+    *,
+    chunk: int = CHUNK,
+    owner: tuple[int, int] | None = None,
+) -> Iterator[bytes]:
+    """The tar members for ``source`` and everything below it, without the end marker.
+
+    Like :func:`iter_tar`, for streams that hold more than one source.
+    ``owner`` replaces the files' uid and gid (the docker CLI sends ``0:0``).
+
+    Raises:
+        FileNotFoundError: ``source`` does not exist.
+    """
     root = os.fspath(source)
     st = os.lstat(root)
-    yield from _entry(root, arcname, st, chunk)
+    yield from tar_entry(root, arcname, st, chunk=chunk, owner=owner)
     if stat.S_ISDIR(st.st_mode):
         for folder, dirs, files in os.walk(root):
             dirs.sort()
@@ -532,22 +560,38 @@ def iter_tar(
                 *(d for d in dirs if os.path.islink(os.path.join(folder, d))),
             ]:
                 path = os.path.join(folder, name)
-                yield from _entry(path, f"{prefix}/{name}", os.lstat(path), chunk)
+                yield from tar_entry(
+                    path, f"{prefix}/{name}", os.lstat(path), chunk=chunk, owner=owner
+                )
             for name in dirs:
                 path = os.path.join(folder, name)
                 if not os.path.islink(path):
-                    yield _header(f"{prefix}/{name}", os.lstat(path), kind=tarfile.DIRTYPE)
-    yield bytes(2 * BLOCK)
+                    yield _header(
+                        f"{prefix}/{name}", os.lstat(path), kind=tarfile.DIRTYPE, owner=owner
+                    )
 
 
-def _entry(path: str, name: str, st: os.stat_result, chunk: int) -> Iterator[bytes]:
+def tar_entry(
+    path: str,
+    name: str,
+    st: os.stat_result,
+    *,
+    chunk: int = CHUNK,
+    owner: tuple[int, int] | None = None,
+) -> Iterator[bytes]:
+    """One tar member for the local ``path`` (already ``lstat``-ed), named ``name``.
+
+    Regular files, folders and symlinks are stored; other kinds (sockets,
+    fifos, devices) are skipped. A file that shrinks while it is read is
+    padded with zeros so that the stream stays well-formed.
+    """
     if stat.S_ISLNK(st.st_mode):
-        yield _header(name, st, kind=tarfile.SYMTYPE, link=os.readlink(path))
+        yield _header(name, st, kind=tarfile.SYMTYPE, link=os.readlink(path), owner=owner)
     elif stat.S_ISDIR(st.st_mode):
         if name:
-            yield _header(name, st, kind=tarfile.DIRTYPE)
+            yield _header(name, st, kind=tarfile.DIRTYPE, owner=owner)
     elif stat.S_ISREG(st.st_mode):
-        yield _header(name, st, kind=tarfile.REGTYPE, size=st.st_size)
+        yield _header(name, st, kind=tarfile.REGTYPE, size=st.st_size, owner=owner)
         yield from _file_chunks(path, st.st_size, chunk)
 
 

@@ -13,7 +13,12 @@ from typing import Any
 
 import attrs
 
-__all__ = ["RegistryAuth", "decode_x_registry_auth", "encode_x_registry_auth"]
+__all__ = [
+    "RegistryAuth",
+    "decode_x_registry_auth",
+    "encode_x_registry_auth",
+    "encode_x_registry_config",
+]
 
 
 @attrs.frozen(repr=False)
@@ -64,6 +69,13 @@ def encode_x_registry_auth(auth: RegistryAuth | None) -> str:
     """The ``X-Registry-Auth`` header value: base64url JSON (``{}`` when anonymous)."""
     payload = json.dumps(auth.to_json() if auth else {}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(payload).decode("ascii")
+
+
+def encode_x_registry_config(auths: Mapping[str, RegistryAuth]) -> str:
+    """The ``X-Registry-Config`` header of a build: credentials per registry, base64url JSON."""
+    payload = {host: auth.to_json() for host, auth in auths.items()}
+    data = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode("ascii")
 
 
 def decode_x_registry_auth(value: str) -> RegistryAuth:

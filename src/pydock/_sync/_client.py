@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -27,8 +27,14 @@ from pydock.errors import ConnectError, PydockError, Timeout, TransportError
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
+    from pydock._core.auth import RegistryAuth
+    from pydock._core.build import BuildEvent, ContextFile
+    from pydock._core.dockerfile import Dockerfile
+    from pydock._core.registry import Platform
+    from pydock._sync._build import BuildContext
     from pydock._sync._containers import Containers, EventStream
-    from pydock._sync._images import Images
+    from pydock._sync._images import AuthLike, Image, Images
+    from pydock._sync._operation import Operation
     from pydock._sync._registry import Registry
 
 __all__ = ["DEFAULT_TIMEOUT", "Client", "transport_error"]
@@ -187,6 +193,8 @@ class Client(ClientBase):
         self._session = Session(backend_choice=backend, api_version_choice=api_version)
         self._retry = retry if retry is not None else RetryPolicy()
         self._negotiation_lock = Lock()
+        #: Credentials given to :meth:`login`, by registry host; used before config.json.
+        self._logins: dict[str, RegistryAuth] = {}
 
     @classmethod
     def from_env(
@@ -484,7 +492,180 @@ class Client(ClientBase):
         """
         return self.containers.events(filters=filters, since=since, until=until, all_types=True)
 
+    # -- builds --------------------------------------------------------------
+
+    def begin_build(
+        self,
+        context: BuildContext,
+        *,
+        tag: str | Sequence[str] | None = None,
+        dockerfile: str | Dockerfile | None = None,
+        files: Mapping[str, ContextFile] | None = None,
+        buildargs: Mapping[str, str] | None = None,
+        target: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        platform: str | Platform | None = None,
+        nocache: bool = False,
+        pull: bool = False,
+        network_mode: str | None = None,
+        extra_hosts: Mapping[str, str] | None = None,
+        cache_from: Sequence[str] | None = None,
+        rm: bool = True,
+        forcerm: bool = True,
+        squash: bool = False,
+        shm_size: int | None = None,
+        memory: int | None = None,
+        gzip: bool = False,
+        auth: Mapping[str, AuthLike] | None = None,
+        progress: Callable[[BuildEvent], object] | None = None,
+    ) -> Operation[BuildEvent, Image]:
+        """Start a build (``docker build``); iterate the operation for :class:`BuildEvent` events.
+
+        The context is streamed to the engine as it is read: never built whole
+        in memory or on disk. Docker builds with ``POST /build``, Podman with
+        ``POST /libpod/build``.
+
+        Args:
+            context: A folder (its ``.dockerignore`` honoured exactly as the
+                docker CLI does; the Dockerfile and ``.dockerignore`` are
+                always sent), a :class:`~pydock.Dockerfile` (an in-memory
+                context, with ``files``), a tar file's path, or a tar stream
+                (``bytes`` or a binary file; plain or compressed).
+            tag: The name(s) to give the image.
+            dockerfile: The Dockerfile's path inside the context (default
+                ``Dockerfile``), or for a folder context a
+                :class:`~pydock.Dockerfile` to use instead of the folder's.
+            files: Extra context files: path in the context to bytes, text, or
+                a local file or folder.
+            buildargs: ``ARG`` values.
+            target: The stage to stop at in a multi-stage build.
+            labels: Labels to add to the image.
+            platform: ``os/arch[/variant]`` to build for.
+            nocache: Do not use the build cache.
+            pull: Always try to pull newer base images.
+            network_mode: The network ``RUN`` steps use (``bridge``, ``host``, ``none``).
+            extra_hosts: ``/etc/hosts`` entries for ``RUN`` steps (host to address).
+            cache_from: Images to consider as cache sources.
+            rm: Remove intermediate containers after a successful build.
+            forcerm: Remove intermediate containers even when the build fails
+                (the default, so that a failed build leaves nothing behind;
+                the docker CLI defaults to false).
+            squash: Squash the new layers into one (Docker: experimental daemons only).
+            shm_size: Size of ``/dev/shm`` for ``RUN`` steps, in bytes.
+            memory: Memory limit for ``RUN`` steps, in bytes.
+            gzip: Compress the context on the fly (for remote engines).
+            auth: Credentials for base-image registries, by host. By default,
+                those that :meth:`login` was given or that the docker CLI's
+                config holds for the registries named in ``FROM`` lines.
+            progress: Called with every event.
+
+        Raises:
+            FileNotFoundError: The context or its Dockerfile does not exist (raised here).
+            ValueError: A context path is absolute or leaves the context, or
+                the arguments contradict each other (raised here).
+            InvalidReference: A tag is invalid (raised here).
+        """
+        from pydock._sync._build import begin_build
+
+        return begin_build(
+            self,
+            context,
+            tag=tag,
+            dockerfile=dockerfile,
+            files=files,
+            buildargs=buildargs,
+            target=target,
+            labels=labels,
+            platform=platform,
+            nocache=nocache,
+            pull=pull,
+            network_mode=network_mode,
+            extra_hosts=extra_hosts,
+            cache_from=cache_from,
+            rm=rm,
+            forcerm=forcerm,
+            squash=squash,
+            shm_size=shm_size,
+            memory=memory,
+            gzip=gzip,
+            auth=auth,
+            progress=progress,
+        )
+
+    def build(self, context: BuildContext, **kwargs: Any) -> Image:
+        """Build an image (``docker build``) and return it.
+
+        Takes the arguments of :meth:`begin_build`.
+
+        Returns:
+            The built image.
+
+        Raises:
+            BuildError: The build failed; ``.step`` is the failing instruction
+                and ``.log`` the whole build log.
+            FileNotFoundError: The context or its Dockerfile does not exist.
+            UnsupportedFeature: The engine's API is too old for ``target`` or ``platform``.
+        """
+        with self.begin_build(context, **kwargs) as operation:
+            return operation.result()
+
     # -- registries ----------------------------------------------------------
+
+    def login(
+        self,
+        username: str,
+        password: str,
+        registry: str = "docker.io",
+        *,
+        store: bool = False,
+    ) -> str:
+        """Check credentials with the engine (``docker login``) and use them from now on.
+
+        The engine checks them against the registry (``POST /auth``); the
+        client then sends them for pulls, pushes and builds from that registry.
+
+        Args:
+            username: The user name.
+            password: The password or token.
+            registry: The registry host (``127.0.0.1:5001``); Docker Hub by default.
+            store: Also save them like the docker CLI does: in the configured
+                credential helper, else in ``config.json`` (mode 0600).
+
+        Returns:
+            The engine's status message (``"Login Succeeded"``).
+
+        Raises:
+            Unauthorized: The registry refused the credentials.
+        """
+        from pydock._core.auth import RegistryAuth
+
+        domain = _registry_domain(registry)
+        auth = RegistryAuth(username=username, password=password, serveraddress=domain)
+        payload = self._json("POST", "/auth", json=auth.to_json(), idempotent=False)
+        token = str((payload or {}).get("IdentityToken") or "")
+        if token:
+            auth = RegistryAuth(username=username, identitytoken=token, serveraddress=domain)
+        self._logins[domain] = auth
+        if store:
+            from pydock._sync._registry import save_credentials
+
+            save_credentials(domain, auth)
+        return str((payload or {}).get("Status") or "Login Succeeded")
+
+    def logout(self, registry: str = "docker.io", *, store: bool = False) -> None:
+        """Forget the credentials :meth:`login` was given for ``registry``.
+
+        Args:
+            registry: The registry host.
+            store: Also remove them from the credential helper or ``config.json``
+                (``docker logout``).
+        """
+        domain = _registry_domain(registry)
+        self._logins.pop(domain, None)
+        if store:
+            from pydock._sync._registry import save_credentials
+
+            save_credentials(domain, None)
 
     def registry(self, host: str, **kwargs: Any) -> Registry:
         """A client for the OCI registry at ``host``, talking to it directly (no engine).
@@ -526,6 +707,14 @@ class Client(ClientBase):
             ConnectError: The engine cannot be reached.
         """
         return EngineInfo.from_api(self._json("GET", "/info"))
+
+
+def _registry_domain(registry: str) -> str:
+    """The host part of a registry name or URL (``https://h:5000/v2/`` is ``h:5000``)."""
+    text = registry.split("://", 1)[-1].split("/", 1)[0].strip()
+    if text in ("", "index.docker.io", "registry-1.docker.io"):
+        return "docker.io"
+    return text
 
 
 def _discard_answer(state: RetryCallState) -> None:

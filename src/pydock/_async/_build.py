@@ -1,0 +1,247 @@
+"""Engine builds (``docker build``): the context streamed in, typed progress out.
+
+The context is a folder (filtered by its ``.dockerignore``), an in-memory
+:class:`~pydock.Dockerfile` with files, or a ready tar stream. It is sent as
+it is read, never built whole in memory or on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from pydock._async._images import AuthLike, _credentials, _file_chunks, _platform, _progress
+from pydock._async._operation import AsyncOperation, Done
+from pydock._core.auth import RegistryAuth, encode_x_registry_config
+from pydock._core.build import (
+    BuildDecoder,
+    BuildEvent,
+    ContextFile,
+    build_params,
+    check_tags,
+    folder_context,
+    gzip_chunks,
+    memory_context,
+)
+from pydock._core.dockerfile import Dockerfile, DockerfileParseError, From
+from pydock._core.reference import ImageReference
+from pydock._core.registry import Platform
+from pydock.errors import APIError, BuildError, InvalidReference
+
+if TYPE_CHECKING:
+    from pydock._async._client import AsyncClient
+    from pydock._async._images import AsyncImage
+
+__all__ = ["BuildContext", "begin_build"]
+
+#: What ``client.build`` takes as its context: a folder (or a tar file) path,
+#: a Dockerfile model, or a tar stream (bytes or a binary file).
+BuildContext = str | os.PathLike[str] | Dockerfile | bytes | IO[bytes]
+
+#: The name an in-memory Dockerfile gets inside a folder context.
+_INLINE_DOCKERFILE = ".dockerfile.pydock"
+
+
+def _base_domains(dockerfile: Dockerfile | None) -> set[str]:
+    """The registries that ``FROM`` lines pull from (stage names and ``$ARG`` skipped)."""
+    if dockerfile is None:
+        return set()
+    stages: set[str] = set()
+    domains: set[str] = set()
+    for instruction in dockerfile.instructions:
+        if not isinstance(instruction, From):
+            continue
+        image = instruction.image
+        if image not in stages and "$" not in image and image != "scratch":
+            with contextlib.suppress(InvalidReference):
+                domains.add(ImageReference.parse(image).domain)
+        if instruction.alias:
+            stages.add(instruction.alias)
+    return domains
+
+
+def _read_dockerfile(path: str) -> Dockerfile | None:
+    """The Dockerfile at ``path``, for its ``FROM`` lines; None if it cannot be read or parsed."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return Dockerfile.parse(f.read())
+    except (OSError, UnicodeDecodeError, DockerfileParseError):
+        return None
+
+
+async def _aiter(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    while (chunk := next(chunks, None)) is not None:
+        yield chunk
+
+
+def begin_build(
+    client: AsyncClient,
+    context: BuildContext,
+    *,
+    tag: str | Sequence[str] | None = None,
+    dockerfile: str | Dockerfile | None = None,
+    files: Mapping[str, ContextFile] | None = None,
+    buildargs: Mapping[str, str] | None = None,
+    target: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    platform: str | Platform | None = None,
+    nocache: bool = False,
+    pull: bool = False,
+    network_mode: str | None = None,
+    extra_hosts: Mapping[str, str] | None = None,
+    cache_from: Sequence[str] | None = None,
+    rm: bool = True,
+    forcerm: bool = True,
+    squash: bool = False,
+    shm_size: int | None = None,
+    memory: int | None = None,
+    gzip: bool = False,
+    auth: Mapping[str, AuthLike] | None = None,
+    progress: Callable[[BuildEvent], object] | None = None,
+) -> AsyncOperation[BuildEvent, AsyncImage]:
+    """Check the arguments, prepare the context stream, and return the operation.
+
+    See :meth:`AsyncClient.begin_build` for the arguments.
+    """
+    tags = check_tags(tag)
+    plat = _platform(platform)
+    parsed: Dockerfile | None = None
+    dockerfile_name = "Dockerfile"
+    file: IO[bytes] | None = None
+    tar_path: str | None = None
+    chunks: Iterator[bytes] | None = None
+    if isinstance(context, Dockerfile):
+        if dockerfile is not None:
+            raise ValueError(
+                "give the Dockerfile either as the context or as dockerfile=, not both"
+            )
+        parsed = context
+        chunks = memory_context(context, files)
+    elif isinstance(context, bytes):
+        _no_files(files)
+        dockerfile_name = _dockerfile_name(dockerfile)
+        chunks = iter([context])
+    elif isinstance(context, (str, os.PathLike)) and not os.path.isdir(context):
+        _no_files(files)
+        if not os.path.isfile(context):
+            raise FileNotFoundError(f"the build context {os.fspath(context)!r} does not exist")
+        dockerfile_name = _dockerfile_name(dockerfile)
+        tar_path = os.fspath(context)  # a tar file, streamed as it is (opened when sent)
+    elif isinstance(context, (str, os.PathLike)):
+        extra = dict(files or {})
+        if isinstance(dockerfile, Dockerfile):
+            parsed = dockerfile
+            dockerfile_name = _INLINE_DOCKERFILE
+            extra[_INLINE_DOCKERFILE] = str(dockerfile)
+        elif dockerfile is not None:
+            dockerfile_name = dockerfile
+        chunks = folder_context(context, dockerfile=dockerfile_name, extra=extra)
+        if parsed is None:
+            parsed = _read_dockerfile(os.path.join(os.fspath(context), dockerfile_name))
+    else:
+        _no_files(files)
+        dockerfile_name = _dockerfile_name(dockerfile)
+        file = context
+    explicit = {host: RegistryAuth.coerce(value) for host, value in (auth or {}).items()}
+    options: dict[str, Any] = {
+        "tags": tags,
+        "dockerfile": dockerfile_name,
+        "buildargs": buildargs,
+        "target": target,
+        "labels": labels,
+        "platform": plat,
+        "nocache": nocache,
+        "pull": pull,
+        "network_mode": network_mode,
+        "extra_hosts": extra_hosts,
+        "cache_from": cache_from,
+        "rm": rm,
+        "forcerm": forcerm,
+        "squash": squash,
+        "shm_size": shm_size,
+        "memory": memory,
+    }
+    steps = _build_steps(
+        client,
+        chunks,
+        file,
+        tar_path,
+        gzip,
+        options,
+        explicit,
+        _base_domains(parsed) - set(explicit),
+    )
+    return AsyncOperation(steps, progress)
+
+
+def _open_tar(path: str) -> IO[bytes]:
+    """Open a tar context; the build closes it when it ends."""
+    return open(path, "rb")
+
+
+def _no_files(files: Mapping[str, ContextFile] | None) -> None:
+    if files:
+        raise ValueError("files= adds to a folder or an in-memory Dockerfile, not to a tar context")
+
+
+def _dockerfile_name(dockerfile: str | Dockerfile | None) -> str:
+    if isinstance(dockerfile, Dockerfile):
+        raise ValueError("a tar context must hold its Dockerfile: give dockerfile= as a path in it")
+    return dockerfile or "Dockerfile"
+
+
+async def _build_steps(
+    client: AsyncClient,
+    chunks: Iterator[bytes] | None,
+    file: IO[bytes] | None,
+    tar_path: str | None,
+    gzip: bool,
+    options: dict[str, Any],
+    auths: dict[str, RegistryAuth | None],
+    domains: set[str],
+) -> AsyncGenerator[BuildEvent | Done[AsyncImage], None]:
+    if tar_path is not None:
+        file = _open_tar(tar_path)
+    try:
+        await client.connect()
+        backend = client._session.backend
+        assert backend is not None
+        if options["target"]:
+            client._session.require("build.target")
+        if options["platform"] is not None:
+            client._session.require("build.platform")
+        params = build_params(backend, **options)
+        for domain in sorted(domains):
+            found = await _credentials(None, domain, client._logins)
+            if found is not None:
+                auths[domain] = found
+        headers = {"Content-Type": "application/x-tar"}
+        sent = {host: value for host, value in auths.items() if value is not None}
+        if sent:
+            headers["X-Registry-Config"] = encode_x_registry_config(sent)
+        body: AsyncIterator[bytes]
+        if chunks is not None:
+            body = _aiter(gzip_chunks(chunks) if gzip else chunks)
+        else:
+            assert file is not None
+            body = _file_chunks(file)
+        decoder = BuildDecoder(backend)
+        try:
+            async with client._stream(
+                "POST", "/build", "/build", params=params, content=body, headers=headers
+            ) as response:
+                async for event in _progress(response, decoder):
+                    yield event
+        except APIError as exc:
+            # Docker answers 500 for a context it cannot use (no Dockerfile, bad tar).
+            raise BuildError(
+                exc.message, log=decoder.log, method=exc.method, path=exc.path
+            ) from exc
+        if decoder.image_id is None:
+            raise BuildError("the engine did not say which image it built", log=decoder.log)
+        yield Done(await client.images.get(decoder.image_id))
+    finally:
+        if tar_path is not None and file is not None:
+            file.close()
