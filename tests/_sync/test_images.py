@@ -246,6 +246,47 @@ def test_push_and_pull_with_auth(
     assert ref in pulled.tags
 
 
+def test_login_checks_with_the_engine_and_is_used_for_push_pull_and_build(
+    sync_client: pydock.Client,
+    auth_registry: RegistryServer,
+    created: Cleanup,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert auth_registry.username is not None
+    assert auth_registry.password is not None
+    config_dir = tmp_path / "docker"
+    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))  # nothing stored: only login counts
+    with pytest.raises(pydock.errors.Unauthorized):
+        sync_client.login(auth_registry.username, "wrong", auth_registry.host)
+    ref = f"{auth_registry.host}/{unique()}:1"
+    image = import_image(sync_client, tmp_path, created, ref)
+    with pytest.raises(PushError):
+        sync_client.images.push(ref)
+    status = sync_client.login(
+        auth_registry.username, auth_registry.password, f"https://{auth_registry.host}/v2/"
+    )
+    assert "succeeded" in status.lower()
+    assert not (config_dir / "config.json").exists()  # store=False: nothing written
+    assert sync_client.images.push(ref)
+    sync_client.images.remove(image.id, force=True)
+    # a build whose FROM is on the registry gets the login's credentials too
+    df = pydock.Dockerfile().from_(ref).env(FROM_AUTH="yes")
+    built = sync_client.build(df, tag=f"{unique()}:built")
+    created.add(built.id)
+    assert "FROM_AUTH=yes" in built.config.env
+    # store=True saves them like `docker login` (config.json, mode 0600)
+    sync_client.login(
+        auth_registry.username, auth_registry.password, auth_registry.host, store=True
+    )
+    saved = json.loads((config_dir / "config.json").read_text())
+    assert auth_registry.host in saved["auths"]
+    assert (config_dir / "config.json").stat().st_mode & 0o777 == 0o600
+    sync_client.logout(auth_registry.host, store=True)
+    saved = json.loads((config_dir / "config.json").read_text())
+    assert auth_registry.host not in saved.get("auths", {})
+
+
 def test_push_and_pull_with_credentials_from_a_helper(
     sync_client: pydock.Client,
     auth_registry: RegistryServer,

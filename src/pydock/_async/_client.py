@@ -20,7 +20,14 @@ from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._version import __version__
-from pydock.errors import ConnectError, PydockError, Timeout, TransportError
+from pydock.errors import (
+    APIError,
+    ConnectError,
+    PydockError,
+    Timeout,
+    TransportError,
+    Unauthorized,
+)
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -639,7 +646,19 @@ class AsyncClient(AsyncClientBase):
 
         domain = _registry_domain(registry)
         auth = RegistryAuth(username=username, password=password, serveraddress=domain)
-        payload = await self._json("POST", "/auth", json=auth.to_json(), idempotent=False)
+        try:
+            payload = await self._json("POST", "/auth", json=auth.to_json(), idempotent=False)
+        except APIError as exc:
+            # Docker answers 500 "login attempt ... failed with status: 401 Unauthorized".
+            refused = "401" in exc.message or "unauthorized" in exc.message.lower()
+            if isinstance(exc, Unauthorized) or refused:
+                raise Unauthorized(
+                    f"{domain} refused the credentials of {username!r}: {exc.message}",
+                    status_code=401,
+                    method=exc.method,
+                    path=exc.path,
+                ) from exc
+            raise
         token = str((payload or {}).get("IdentityToken") or "")
         if token:
             auth = RegistryAuth(username=username, identitytoken=token, serveraddress=domain)

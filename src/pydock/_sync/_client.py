@@ -22,7 +22,14 @@ from pydock._sync._backend import ClientBase, Lock, monotonic, sleep
 from pydock._sync._transport import EngineTransport
 from pydock._sync._upgrade import RawStream
 from pydock._version import __version__
-from pydock.errors import ConnectError, PydockError, Timeout, TransportError
+from pydock.errors import (
+    APIError,
+    ConnectError,
+    PydockError,
+    Timeout,
+    TransportError,
+    Unauthorized,
+)
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -641,7 +648,19 @@ class Client(ClientBase):
 
         domain = _registry_domain(registry)
         auth = RegistryAuth(username=username, password=password, serveraddress=domain)
-        payload = self._json("POST", "/auth", json=auth.to_json(), idempotent=False)
+        try:
+            payload = self._json("POST", "/auth", json=auth.to_json(), idempotent=False)
+        except APIError as exc:
+            # Docker answers 500 "login attempt ... failed with status: 401 Unauthorized".
+            refused = "401" in exc.message or "unauthorized" in exc.message.lower()
+            if isinstance(exc, Unauthorized) or refused:
+                raise Unauthorized(
+                    f"{domain} refused the credentials of {username!r}: {exc.message}",
+                    status_code=401,
+                    method=exc.method,
+                    path=exc.path,
+                ) from exc
+            raise
         token = str((payload or {}).get("IdentityToken") or "")
         if token:
             auth = RegistryAuth(username=username, identitytoken=token, serveraddress=domain)
