@@ -9,7 +9,9 @@ registry by server/user/name, lists, inspects, tags, pushes and removes images,
 runs containers (detached, named, with a restart policy and a published port,
 fetching a page through it; auto-removed; exec; an interactive shell), copies
 files in and out, commits a container to an image and runs it, lists and
-prunes containers; then it talks to the registries directly, with no engine.
+prunes containers; builds a non-root user image from a Dockerfile model and a
+web server image from a folder (with a .dockerignore), runs it with a published
+port and pushes it; then it talks to the registries directly, with no engine.
 """
 
 from __future__ import annotations
@@ -193,6 +195,81 @@ def images_and_containers(name: str, url: str) -> None:
         client.images.remove(str(ref))
 
 
+def get_page(url: str) -> str:
+    for _ in range(50):
+        try:
+            return httpx.get(url, timeout=2).text
+        except httpx.HTTPError:
+            anyio.run(anyio.sleep, 0.1)
+    raise RuntimeError(f"no answer from {url}")
+
+
+def builds(name: str, url: str) -> None:
+    registry = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
+    base = f"{registry}/pydock-test/busybox:1"
+    run_id = uuid.uuid4().hex[:8]
+    with pydock.Client(url) as client:
+        step(f"{name}: build a non-root user image from a Dockerfile model")
+        df = (
+            pydock.Dockerfile()
+            .from_(base)
+            .maintainer("pydock demo <demo@example.invalid>")
+            .run("adduser -D -u 1000 app")
+            .workdir("/home/app")
+            .copy("greet.sh", "/home/app/greet.sh", chown="app:app")
+            .user("app")
+            .env(GREETING="hello")
+            .volume("/home/app/data")
+            .expose(8080)
+            .entrypoint(["/bin/sh", "/home/app/greet.sh"])
+            .cmd(["world"])
+        )
+        print(str(df).rstrip())
+        greet = b'echo "$GREETING $1 from $(whoami) in $(pwd)"\n'
+
+        def show(event: pydock.BuildEvent) -> None:
+            if event.kind == "step":
+                print(f"  step {event.step}/{event.total_steps}: {event.instruction}")
+
+        app = client.build(
+            df, tag=f"pydock-demo/app:{run_id}", files={"greet.sh": greet}, progress=show
+        )
+        out = client.containers.run(app.id, remove=True).stdout.decode().strip()
+        again = client.containers.run(app.id, ["pydock"], remove=True).stdout.decode().strip()
+        print(f"built {app.id[:19]} user={app.config.user} workdir={app.config.workdir}")
+        print(f"run: {out!r}; with an argument: {again!r}")
+
+        step(f"{name}: build a web server image from a folder, run it, push it")
+        with tempfile.TemporaryDirectory() as tmp:
+            ctx = Path(tmp)
+            (ctx / "Dockerfile").write_text(
+                f"FROM {base}\n"
+                "COPY site/ /var/www/\n"
+                "EXPOSE 80\n"
+                'CMD ["httpd", "-f", "-p", "80", "-h", "/var/www"]\n'
+            )
+            (ctx / "site").mkdir()
+            (ctx / "site" / "index.html").write_text(f"<h1>built by pydock, run {run_id}</h1>\n")
+            (ctx / "site" / "secret.key").write_text("not for the image")
+            (ctx / ".dockerignore").write_text("**/*.key\n")
+            web_ref = f"{registry}/pydock-demo/web:{run_id}"
+            web_image = client.build(ctx, tag=web_ref)
+        web = client.containers.run(
+            web_image.id, detach=True, ports={"80/tcp": ("127.0.0.1", None)}, remove=True
+        )
+        try:
+            port = web.host_port(80)
+            page = get_page(f"http://127.0.0.1:{port}/")
+            key = web.exec(["ls", "/var/www"]).stdout.decode().split()
+            print(f"GET http://127.0.0.1:{port}/ -> {page.strip()!r}; /var/www holds {key}")
+        finally:
+            web.remove(force=True)
+        digest = client.images.push(web_ref)
+        print(f"pushed {web_ref} -> {digest}")
+        for image in (web_image, app):
+            client.images.remove(image.id, force=True)
+
+
 def registry_direct() -> None:
     plain = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
     step(f"registry API directly (no engine): {plain}")
@@ -214,6 +291,7 @@ def main() -> int:
     anyio.run(engines_async)
     for name, url in ENGINES.items():
         images_and_containers(name, url)
+        builds(name, url)
     registries()
     registry_direct()
     print("\ndemo finished")

@@ -18,7 +18,7 @@ import pydock
 from pydock import Dockerfile
 from pydock._async._images import AsyncImage
 from pydock.errors import BuildError, InvalidReference
-from tests.conftest import Engine
+from tests.conftest import Engine, RegistryServer
 
 BASE = os.environ.get("PYDOCK_TEST_IMAGE", "pydock-test/busybox:1")
 
@@ -354,3 +354,19 @@ async def test_bad_arguments_fail_before_any_request(
         async_client.begin_build(Dockerfile().from_(BASE), tag="Bad Tag")
     with pytest.raises(InvalidReference, match="digest"):
         async_client.begin_build(Dockerfile().from_(BASE), tag="a/b@sha256:" + "0" * 64)
+
+
+@pytest.mark.anyio
+async def test_base_image_is_pulled_from_a_plain_http_loopback_registry(
+    async_client: pydock.AsyncClient, built: Built, registry: RegistryServer
+) -> None:
+    """Docker's rule on both engines: a loopback registry may be plain HTTP."""
+    base = f"{registry.host}/pydock-build-base/{uuid.uuid4().hex[:12]}:1"
+    await async_client.images.tag(BASE, base)
+    await async_client.images.push(base)
+    await async_client.images.remove(base)
+    assert not await async_client.images.exists(base)
+    image = await build(async_client, built, Dockerfile().from_(base).env(PULLED="yes"))
+    built.ids.append(base)
+    assert "PULLED=yes" in image.config.env
+    assert await async_client.images.exists(base)

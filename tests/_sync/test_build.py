@@ -20,7 +20,7 @@ import pydock
 from pydock import Dockerfile
 from pydock._sync._images import Image
 from pydock.errors import BuildError, InvalidReference
-from tests.conftest import Engine
+from tests.conftest import Engine, RegistryServer
 
 BASE = os.environ.get("PYDOCK_TEST_IMAGE", "pydock-test/busybox:1")
 
@@ -331,3 +331,18 @@ def test_bad_arguments_fail_before_any_request(sync_client: pydock.Client, tmp_p
         sync_client.begin_build(Dockerfile().from_(BASE), tag="Bad Tag")
     with pytest.raises(InvalidReference, match="digest"):
         sync_client.begin_build(Dockerfile().from_(BASE), tag="a/b@sha256:" + "0" * 64)
+
+
+def test_base_image_is_pulled_from_a_plain_http_loopback_registry(
+    sync_client: pydock.Client, built: Built, registry: RegistryServer
+) -> None:
+    """Docker's rule on both engines: a loopback registry may be plain HTTP."""
+    base = f"{registry.host}/pydock-build-base/{uuid.uuid4().hex[:12]}:1"
+    sync_client.images.tag(BASE, base)
+    sync_client.images.push(base)
+    sync_client.images.remove(base)
+    assert not sync_client.images.exists(base)
+    image = build(sync_client, built, Dockerfile().from_(base).env(PULLED="yes"))
+    built.ids.append(base)
+    assert "PULLED=yes" in image.config.env
+    assert sync_client.images.exists(base)

@@ -26,6 +26,7 @@ from pydock._core.build import (
     memory_context,
 )
 from pydock._core.dockerfile import Dockerfile, DockerfileParseError, From
+from pydock._core.images import resolve_tls_verify
 from pydock._core.reference import ImageReference
 from pydock._core.registry import Platform
 from pydock.errors import APIError, BuildError, InvalidReference
@@ -99,6 +100,7 @@ def begin_build(
     memory: int | None = None,
     gzip: bool = False,
     auth: Mapping[str, AuthLike] | None = None,
+    tls_verify: bool | None = None,
     progress: Callable[[BuildEvent], object] | None = None,
 ) -> AsyncOperation[BuildEvent, AsyncImage]:
     """Check the arguments, prepare the context stream, and return the operation.
@@ -171,7 +173,8 @@ def begin_build(
         gzip,
         options,
         explicit,
-        _base_domains(parsed) - set(explicit),
+        _base_domains(parsed),
+        tls_verify,
     )
     return AsyncOperation(steps, progress)
 
@@ -201,6 +204,7 @@ async def _build_steps(
     options: dict[str, Any],
     auths: dict[str, RegistryAuth | None],
     domains: set[str],
+    tls_verify: bool | None,
 ) -> AsyncGenerator[BuildEvent | Done[AsyncImage], None]:
     if tar_path is not None:
         file = _open_tar(tar_path)
@@ -213,7 +217,12 @@ async def _build_steps(
         if options["platform"] is not None:
             client._session.require("build.platform")
         params = build_params(backend, **options)
-        for domain in sorted(domains):
+        # Docker's rule for base-image registries: verify TLS except on loopback
+        # (checked per registry; Podman is told, Docker decides by itself).
+        verify = {resolve_tls_verify(domain, tls_verify, backend) for domain in domains}
+        if backend == "podman" and (tls_verify is not None or verify == {False}):
+            params["tlsVerify"] = bool(tls_verify)
+        for domain in sorted(domains - set(auths)):
             found = await _credentials(None, domain, client._logins)
             if found is not None:
                 auths[domain] = found

@@ -522,6 +522,7 @@ class AsyncClient(AsyncClientBase):
         memory: int | None = None,
         gzip: bool = False,
         auth: Mapping[str, AuthLike] | None = None,
+        tls_verify: bool | None = None,
         progress: Callable[[BuildEvent], object] | None = None,
     ) -> AsyncOperation[BuildEvent, AsyncImage]:
         """Start a build (``docker build``); iterate the operation for :class:`BuildEvent` events.
@@ -562,6 +563,8 @@ class AsyncClient(AsyncClientBase):
             auth: Credentials for base-image registries, by host. By default,
                 those that :meth:`login` was given or that the docker CLI's
                 config holds for the registries named in ``FROM`` lines.
+            tls_verify: For pulling base images: None verifies TLS except for
+                loopback registries, on both engines (Docker's rule).
             progress: Called with every event.
 
         Raises:
@@ -594,6 +597,7 @@ class AsyncClient(AsyncClientBase):
             memory=memory,
             gzip=gzip,
             auth=auth,
+            tls_verify=tls_verify,
             progress=progress,
         )
 

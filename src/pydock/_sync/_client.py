@@ -524,6 +524,7 @@ class Client(ClientBase):
         memory: int | None = None,
         gzip: bool = False,
         auth: Mapping[str, AuthLike] | None = None,
+        tls_verify: bool | None = None,
         progress: Callable[[BuildEvent], object] | None = None,
     ) -> Operation[BuildEvent, Image]:
         """Start a build (``docker build``); iterate the operation for :class:`BuildEvent` events.
@@ -564,6 +565,8 @@ class Client(ClientBase):
             auth: Credentials for base-image registries, by host. By default,
                 those that :meth:`login` was given or that the docker CLI's
                 config holds for the registries named in ``FROM`` lines.
+            tls_verify: For pulling base images: None verifies TLS except for
+                loopback registries, on both engines (Docker's rule).
             progress: Called with every event.
 
         Raises:
@@ -596,6 +599,7 @@ class Client(ClientBase):
             memory=memory,
             gzip=gzip,
             auth=auth,
+            tls_verify=tls_verify,
             progress=progress,
         )
 
