@@ -381,6 +381,87 @@ def bench_save(rounds: int, layer_mib: int = 512) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+# -- build: a 500 MiB context, half of it excluded by .dockerignore ------------------
+
+_BUILD_PYDOCK = """
+import sys, time, pydock
+t = time.perf_counter()
+with pydock.Client(sys.argv[1]) as c:
+    image = c.build(sys.argv[2], tag=sys.argv[3], nocache=True)
+print(time.perf_counter() - t, 0)
+"""
+_BUILD_DOCKERPY = """
+import sys, time, docker
+t = time.perf_counter()
+c = docker.APIClient(base_url=sys.argv[1], version="1.41")
+for _ in c.build(path=sys.argv[2], tag=sys.argv[3], nocache=True, rm=True, decode=True):
+    pass
+print(time.perf_counter() - t, 0)
+"""
+
+_BUILD_CURL = """
+import subprocess, sys, time
+sock = sys.argv[1][len("unix://"):]
+t = time.perf_counter()
+subprocess.run(
+    ["curl", "-sf", "--unix-socket", sock, "-X", "POST", "-H", "Content-Type: application/x-tar",
+     "-T", sys.argv[2], "-o", "/dev/null", f"http://d/v1.41/build?t={sys.argv[3]}&nocache=1"],
+    check=True,
+)
+print(time.perf_counter() - t, 0)
+"""
+
+
+def bench_build(rounds: int, context_mib: int = 500) -> dict[str, Any]:
+    """docker build of a context of ``context_mib`` MiB, half excluded by .dockerignore."""
+    import shutil
+    import tempfile
+
+    url = f"unix://{DOCKER_SOCK}"
+    work = Path(tempfile.mkdtemp(prefix="pydock-bench-build-", dir=os.environ.get("TMPDIR")))
+    try:
+        half = context_mib // 2
+        for folder, files in (("kept", half // 5), ("excluded", half // 5)):
+            (work / folder).mkdir()
+            for i in range(files):
+                (work / folder / f"f{i:03}.bin").write_bytes(os.urandom(5 << 20))
+        (work / ".dockerignore").write_text("excluded\n")
+        (work / "Dockerfile").write_text(f"FROM {IMAGE}\nENV CONTEXT=sent\n")
+        # The engine's own limit: curl streaming the same (already made) tar.
+        import tarfile
+
+        ready = Path(tempfile.mkdtemp(prefix="pydock-bench-tar-")) / "context.tar"
+        with tarfile.open(ready, "w") as tar:
+            for name in ("Dockerfile", ".dockerignore", "kept"):
+                tar.add(work / name, arcname=name)
+        samples: dict[str, dict[str, list[float]]] = {}
+        contenders = [
+            ("pydock", _BUILD_PYDOCK),
+            ("docker-py", _BUILD_DOCKERPY),
+            ("curl -T (tar made beforehand)", _BUILD_CURL),
+        ]
+        tag = "pydock-bench/build:1"
+        for r in range(rounds * 2):  # each order as often as the other
+            for name, code in contenders if r % 2 == 0 else contenders[::-1]:
+                source = str(ready) if code is _BUILD_CURL else str(work)
+                seconds, _, peak = _timed_child(code, url, source, tag)
+                entry = samples.setdefault(name, {"s": [], "MB/s": [], "peak MiB": []})
+                entry["s"].append(seconds)
+                entry["MB/s"].append(half * (1 << 20) / seconds / 1e6)
+                entry["peak MiB"].append(peak / 1024)
+        with pydock.Client(url) as client:
+            client.images.remove(tag, force=True)
+        return {
+            "context MiB": context_mib,
+            "sent MiB": half,
+            "results": {n: {k: summarize(v) for k, v in m.items()} for n, m in samples.items()},
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if "ready" in locals():
+            shutil.rmtree(ready.parent, ignore_errors=True)
+
+
 # -- container churn ----------------------------------------------------------------
 
 
@@ -772,6 +853,24 @@ def report(res: dict[str, Any]) -> str:
             f"peak memory {a['peak MiB']['median'] / b['peak MiB']['median']:.2f}",
             "",
         ]
+    if "build" in res:
+        bd = res["build"]
+        lines += [
+            f"### build with a {bd['context MiB']} MiB context, {bd['sent MiB']} MiB of it "
+            "sent (the rest excluded by .dockerignore), Docker",
+            "",
+            "| client | seconds | context MB/s | peak RSS MiB |",
+            "|---|---|---|---|",
+        ]
+        for name, m in bd["results"].items():
+            lines.append(f"| {name} | {fmt(m['s'])} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
+        a, b = bd["results"]["pydock"], bd["results"]["docker-py"]
+        lines += [
+            "",
+            f"ratios pydock / docker-py: time {a['s']['median'] / b['s']['median']:.2f}, "
+            f"peak memory {a['peak MiB']['median'] / b['peak MiB']['median']:.2f}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -780,7 +879,9 @@ def main() -> int:
         float(os.environ.get("PYDOCK_BENCH_HANG_DUMP", "1800")), exit=True
     )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default="import,latency,concurrency,churn,logs,registry,save")
+    parser.add_argument(
+        "--sections", default="import,latency,concurrency,churn,logs,registry,save,build"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
@@ -809,6 +910,8 @@ def main() -> int:
         res["registry"] = bench_registry(min(args.rounds, 3))
     if "save" in sections:
         res["save"] = bench_save(min(args.rounds, 2))
+    if "build" in sections:
+        res["build"] = bench_build(min(args.rounds, 2))
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(res, indent=2))
