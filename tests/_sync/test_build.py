@@ -346,3 +346,45 @@ def test_base_image_is_pulled_from_a_plain_http_loopback_registry(
     built.ids.append(base)
     assert "PULLED=yes" in image.config.env
     assert sync_client.images.exists(base)
+
+
+def test_healthcheck_shell_stopsignal_onbuild_and_labels(
+    sync_client: pydock.Client, built: Built, engine: Engine
+) -> None:
+    """Docker's image format keeps these on both engines (Podman is asked for it)."""
+    from pydock._core.dockerfile import Run
+
+    df = (
+        Dockerfile()
+        .from_(BASE)
+        .shell(["/bin/sh", "-x", "-c"])
+        .run("echo shell-form > /shell")
+        .healthcheck(["true"], interval="5s", retries=2)
+        .stopsignal("SIGQUIT")
+        .onbuild(Run("echo child build"))
+        .label(version="1.2", team="pydock")
+    )
+    lines: list[str] = []
+    image = build(sync_client, built, df, progress=lambda e: lines.append(e.message))
+    assert "+ echo shell-form" in lines  # RUN went through the SHELL (sh -x traces it)
+    config = image.attrs.get("Config") or {}
+    # Podman's Docker-compatible inspect leaves the health check out; its own API has it.
+    native = sync_client._json("GET", f"/images/{image.id}/json", f"/images/{image.id}/json")
+    health = config.get("Healthcheck") or native.get("Healthcheck") or {}
+    assert health["Test"] == ["CMD", "true"]
+    assert health["Retries"] == 2
+    assert config["StopSignal"] == "SIGQUIT"
+    if engine.name == "docker":  # Podman's inspect answers have no Shell or OnBuild
+        assert config["Shell"] == ["/bin/sh", "-x", "-c"]
+        assert config["OnBuild"] == ["RUN echo child build"]
+    assert image.labels["version"] == "1.2"
+    assert output(sync_client, image, "cat", "/shell") == "shell-form\n"
+    child_lines: list[str] = []
+    child = build(
+        sync_client,
+        built,
+        Dockerfile().from_(image.id).env(CHILD="1"),
+        progress=lambda e: child_lines.append(e.message),
+    )
+    assert "CHILD=1" in child.config.env
+    assert "child build" in child_lines  # the ONBUILD trigger ran in the child's build

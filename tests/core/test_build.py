@@ -174,6 +174,10 @@ def test_build_params_per_backend() -> None:
     assert docker["memory"] == 1 << 28
     podman = build_params("podman", **common)  # type: ignore[arg-type]
     assert json.loads(podman["extrahosts"]) == ["db:10.0.0.2"]
+    assert podman["outputformat"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert "outputformat" not in docker
+    oci = build_params("podman", image_format="oci")
+    assert oci["outputformat"] == "application/vnd.oci.image.manifest.v1+json"
     minimal = build_params("docker")
     assert minimal == {"dockerfile": "Dockerfile", "rm": True, "forcerm": True}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydock._async._images import AuthLike, _credentials, _file_chunks, _platform, _progress
 from pydock._async._operation import AsyncOperation, Done
@@ -98,6 +98,7 @@ def begin_build(
     squash: bool = False,
     shm_size: int | None = None,
     memory: int | None = None,
+    image_format: Literal["docker", "oci"] = "docker",
     gzip: bool = False,
     auth: Mapping[str, AuthLike] | None = None,
     tls_verify: bool | None = None,
@@ -164,6 +165,7 @@ def begin_build(
         "squash": squash,
         "shm_size": shm_size,
         "memory": memory,
+        "image_format": image_format,
     }
     steps = _build_steps(
         client,

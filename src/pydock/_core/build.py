@@ -290,12 +290,16 @@ def build_params(
     shm_size: int | None = None,
     memory: int | None = None,
     quiet: bool = False,
+    image_format: Literal["docker", "oci"] = "docker",
 ) -> dict[str, Any]:
     """The build request's query, for ``backend``.
 
     Tags are checked (``InvalidReference`` names the bad one). Both engines
     take JSON objects for build args and labels; Podman takes extra hosts as a
-    JSON list where Docker repeats the parameter.
+    JSON list where Docker repeats the parameter. Podman is asked for Docker's
+    image format unless ``image_format="oci"``: the OCI format has no place for
+    ``HEALTHCHECK``, ``SHELL``, ``STOPSIGNAL`` or ``ONBUILD``, which buildah
+    then drops; Docker always writes its own format.
 
     Raises:
         InvalidReference: A tag is not a valid image reference, or has a digest.
@@ -331,7 +335,15 @@ def build_params(
         params["memory"] = int(memory)
     if quiet:
         params["q"] = True
+    if backend == "podman":
+        params["outputformat"] = _PODMAN_FORMATS[image_format]
     return params
+
+
+_PODMAN_FORMATS = {
+    "docker": "application/vnd.docker.distribution.manifest.v2+json",
+    "oci": "application/vnd.oci.image.manifest.v1+json",
+}
 
 
 # -- the progress stream ---------------------------------------------------------

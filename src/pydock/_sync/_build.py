@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from pydock._core.auth import RegistryAuth, encode_x_registry_config
 from pydock._core.build import (
@@ -100,6 +100,7 @@ def begin_build(
     squash: bool = False,
     shm_size: int | None = None,
     memory: int | None = None,
+    image_format: Literal["docker", "oci"] = "docker",
     gzip: bool = False,
     auth: Mapping[str, AuthLike] | None = None,
     tls_verify: bool | None = None,
@@ -166,6 +167,7 @@ def begin_build(
         "squash": squash,
         "shm_size": shm_size,
         "memory": memory,
+        "image_format": image_format,
     }
     steps = _build_steps(
         client,

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -522,6 +522,7 @@ class Client(ClientBase):
         squash: bool = False,
         shm_size: int | None = None,
         memory: int | None = None,
+        image_format: Literal["docker", "oci"] = "docker",
         gzip: bool = False,
         auth: Mapping[str, AuthLike] | None = None,
         tls_verify: bool | None = None,
@@ -561,6 +562,9 @@ class Client(ClientBase):
             squash: Squash the new layers into one (Docker: experimental daemons only).
             shm_size: Size of ``/dev/shm`` for ``RUN`` steps, in bytes.
             memory: Memory limit for ``RUN`` steps, in bytes.
+            image_format: On Podman, the image format to write: ``"docker"``
+                (the default, as Docker always does: it keeps ``HEALTHCHECK``,
+                ``SHELL``, ``STOPSIGNAL`` and ``ONBUILD``) or ``"oci"``.
             gzip: Compress the context on the fly (for remote engines).
             auth: Credentials for base-image registries, by host. By default,
                 those that :meth:`login` was given or that the docker CLI's
@@ -597,6 +601,7 @@ class Client(ClientBase):
             squash=squash,
             shm_size=shm_size,
             memory=memory,
+            image_format=image_format,
             gzip=gzip,
             auth=auth,
             tls_verify=tls_verify,
