@@ -11,7 +11,9 @@ fetching a page through it; auto-removed; exec; an interactive shell), copies
 files in and out, commits a container to an image and runs it, lists and
 prunes containers; builds a non-root user image from a Dockerfile model and a
 web server image from a folder (with a .dockerignore), runs it with a published
-port and pushes it; then it talks to the registries directly, with no engine.
+port and pushes it; assembles and pushes an image with no engine at all
+(reproducibly) and runs it on both engines; then it talks to the registries
+directly, with no engine.
 """
 
 from __future__ import annotations
@@ -270,6 +272,33 @@ def builds(name: str, url: str) -> None:
             client.images.remove(image.id, force=True)
 
 
+def daemonless() -> None:
+    registry = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
+    run_id = uuid.uuid4().hex[:8]
+    step(f"build an image with no engine (ImageBuilder) and push it to {registry}")
+    with pydock.Registry(registry) as reg:
+        plan = (
+            pydock.ImageBuilder.from_image(f"{registry}/pydock-test/busybox:1", registry=reg)
+            .add_files({"/app/hello.txt": b"hello from a daemonless build\n"}, uid=1000, gid=1000)
+            .env(GREETING="built without an engine")
+            .workdir("/app")
+            .user("1000:1000")
+            .cmd(["sh", "-c", 'cat hello.txt; echo "$GREETING as $(id -u) in $(pwd)"'])
+        )
+        ref = f"{registry}/pydock-demo/daemonless:{run_id}"
+        first = plan.push(ref)
+        again = plan.push(f"{registry}/pydock-demo/daemonless:{run_id}-again")
+        print(
+            f"pushed {ref} -> {first.digest}; rebuilt: same digest {again.digest == first.digest}"
+        )
+    for name, url in ENGINES.items():
+        with pydock.Client(url) as client:
+            image = client.images.pull(ref)
+            out = client.containers.run(image.id, remove=True).stdout.decode()
+            print(f"{name} pulled and ran it: {out.strip()!r}")
+            client.images.remove(image.id, force=True)
+
+
 def registry_direct() -> None:
     plain = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
     step(f"registry API directly (no engine): {plain}")
@@ -293,6 +322,7 @@ def main() -> int:
         images_and_containers(name, url)
         builds(name, url)
     registries()
+    daemonless()
     registry_direct()
     print("\ndemo finished")
     return 0

@@ -14,6 +14,7 @@ from pydock import errors
 from pydock._version import __version__
 
 if TYPE_CHECKING:
+    from pydock._async._builder import AsyncImageBuilder
     from pydock._async._client import DEFAULT_TIMEOUT, AsyncClient
     from pydock._async._containers import (
         AsyncArchiveStream,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from pydock._core.archive import ArchiveFormatError, UnsafeArchiveError
     from pydock._core.auth import RegistryAuth
     from pydock._core.build import BuildEvent
+    from pydock._core.builder import BuildResult, ImagePlan, LayerBlob, UnsupportedInstruction
     from pydock._core.config import TLSConfig
     from pydock._core.containers import (
         ContainerChange,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from pydock._core.reference import ImageReference
     from pydock._core.registry import Descriptor, ImageIndex, ImageManifest, Platform
     from pydock._core.retry import RetryPolicy
+    from pydock._sync._builder import ImageBuilder
     from pydock._sync._client import Client
     from pydock._sync._containers import (
         ArchiveStream,
@@ -88,6 +91,7 @@ _LAZY: dict[str, str] = {
     "AsyncEventStream": "pydock._async._containers",
     "AsyncExecSession": "pydock._async._containers",
     "AsyncImage": "pydock._async._images",
+    "AsyncImageBuilder": "pydock._async._builder",
     "AsyncImages": "pydock._async._images",
     "AsyncLogStream": "pydock._async._containers",
     "AsyncOperation": "pydock._async._operation",
@@ -107,6 +111,7 @@ _LAZY: dict[str, str] = {
     "DockerIgnore": "pydock._core.dockerignore",
     "Dockerfile": "pydock._core.dockerfile",
     "BuildEvent": "pydock._core.build",
+    "BuildResult": "pydock._core.builder",
     "DockerfileParseError": "pydock._core.dockerfile",
     "EngineInfo": "pydock._core.models",
     "EngineVersion": "pydock._core.models",
@@ -116,13 +121,16 @@ _LAZY: dict[str, str] = {
     "Healthcheck": "pydock._core.containers",
     "HistoryEntry": "pydock._core.images",
     "Image": "pydock._sync._images",
+    "ImageBuilder": "pydock._sync._builder",
     "ImageConfig": "pydock._core.images",
     "ImageIndex": "pydock._core.registry",
     "ImageManifest": "pydock._core.registry",
+    "ImagePlan": "pydock._core.builder",
     "ImagePruneReport": "pydock._core.images",
     "ImageReference": "pydock._core.reference",
     "ImageRemoveReport": "pydock._core.images",
     "Images": "pydock._sync._images",
+    "LayerBlob": "pydock._core.builder",
     "LogLine": "pydock._core.containers",
     "LogStream": "pydock._sync._containers",
     "Operation": "pydock._sync._operation",
@@ -143,6 +151,7 @@ _LAZY: dict[str, str] = {
     "TLSConfig": "pydock._core.config",
     "TopResult": "pydock._core.containers",
     "UnsafeArchiveError": "pydock._core.archive",
+    "UnsupportedInstruction": "pydock._core.builder",
 }
 
 __all__ = [
@@ -155,6 +164,7 @@ __all__ = [
     "AsyncEventStream",
     "AsyncExecSession",
     "AsyncImage",
+    "AsyncImageBuilder",
     "AsyncImages",
     "AsyncLogStream",
     "AsyncOperation",
@@ -163,6 +173,7 @@ __all__ = [
     "AsyncRegistry",
     "AsyncStatsStream",
     "BuildEvent",
+    "BuildResult",
     "Client",
     "Container",
     "ContainerChange",
@@ -183,13 +194,16 @@ __all__ = [
     "Healthcheck",
     "HistoryEntry",
     "Image",
+    "ImageBuilder",
     "ImageConfig",
     "ImageIndex",
     "ImageManifest",
+    "ImagePlan",
     "ImagePruneReport",
     "ImageReference",
     "ImageRemoveReport",
     "Images",
+    "LayerBlob",
     "LogLine",
     "LogStream",
     "Operation",
@@ -210,6 +224,7 @@ __all__ = [
     "TLSConfig",
     "TopResult",
     "UnsafeArchiveError",
+    "UnsupportedInstruction",
     "__version__",
     "errors",
 ]
