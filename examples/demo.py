@@ -86,6 +86,15 @@ def registries() -> None:
             print(f"anonymous: refused ({type(exc).__name__}, HTTP {exc.status_code})")
         reg.login(user, password)
         print(f"as {user}: tags of pydock-test/busybox {reg.tags('pydock-test/busybox').collect()}")
+        print(f"search 'busybox' in its catalog: {reg.search('busybox')}")
+    for name, url in ENGINES.items():
+        with pydock.Client(url) as client:
+            status = client.login(user, password, secure)  # `docker login`, checked by the engine
+            pulled = f"{secure}/pydock-test/busybox:1"
+            image = client.images.pull(pulled)
+            assert pulled in image.tags
+            print(f"{name}: login -> {status!r}; pulled {pulled} with those credentials")
+            client.images.remove(f"{secure}/pydock-test/busybox:1")
 
 
 def images_and_containers(name: str, url: str) -> None:
