@@ -373,3 +373,10 @@ def test_events_report_a_container_life(
     with everything:
         died = [event.id for event in everything if event.action == "die"]
     assert c.id in died
+    # Filtering by the action gives the same events on both engines.
+    until = datetime.now(timezone.utc) + timedelta(seconds=2)
+    only_die = sync_client.containers.events(
+        filters={"container": [c.id], "event": ["die"]}, since=since, until=until
+    )
+    with only_die:
+        assert [event.action for event in only_die] == ["die"]

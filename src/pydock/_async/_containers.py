@@ -355,7 +355,12 @@ class AsyncContainer:
         until: datetime | float | str | None = None,
         timestamps: bool = False,
     ) -> bytes:
-        """The container's output so far, stdout and stderr interleaved as written.
+        """The container's output so far, stdout and stderr interleaved in the engine's order.
+
+        Each stream keeps its own order; how lines of the two streams interleave
+        is up to the engine (it need not be the order they were written in).
+        ``tail`` counts lines of both streams together, before ``stdout`` /
+        ``stderr`` select one.
 
         Args:
             stdout: Include standard output.
@@ -884,7 +889,8 @@ class AsyncEventStream(_AsyncJsonStream[ContainerEvent]):
     """Engine events (``async for event in stream``), until ``until`` or closed.
 
     Podman 4.3 drops every replayed event (``since``) when the request has a
-    ``type`` filter, so on Podman that filter is applied here instead.
+    ``type`` filter, so on Podman that filter is applied here instead; and it
+    filters ``die`` events by the name ``died``, which is added for it.
     """
 
     def __init__(
@@ -900,6 +906,11 @@ class AsyncEventStream(_AsyncJsonStream[ContainerEvent]):
         if self._client.backend == "podman" and "type" in filters:
             wanted = filters.pop("type")
             self._types = frozenset([wanted] if isinstance(wanted, str) else wanted)
+        if self._client.backend == "podman" and "event" in filters:
+            # Podman 4.3 sends "die" events but filters them by the name "died".
+            names = filters["event"]
+            names = [names] if isinstance(names, str) else list(names)
+            filters["event"] = [*names, "died"] if "die" in names else names
         self._params = {**self._params, "filters": encode_filters(filters)}
         return await super()._open()
 
