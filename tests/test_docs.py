@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import Engine
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-RUNNABLE_PAGES = ["quickstart.md", "images.md", "containers.md", "build.md"]
+RUNNABLE_PAGES = ["quickstart.md", "images.md", "containers.md", "build.md", "builder.md"]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
