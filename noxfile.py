@@ -66,8 +66,13 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the side-by-side benchmarks in bench/ (installs the peers)."""
-    _install(session, "-e", ".", "docker", "aiodocker", "podman")
+    """Run the side-by-side benchmarks in bench/ (starts the engines, installs the peers).
+
+    `nox -s bench -- --sections latency,concurrency --rounds 5` passes options on.
+    """
+    _install(session, "-e", ".", "docker", "aiodocker", "podman", "trio")
+    # Idempotent: servers that already answer are left alone.
+    session.run("bash", "scripts/engines", "up", external=True)
     session.run("python", "bench/run.py", *session.posargs, env=_engine_env())
 
 

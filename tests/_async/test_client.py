@@ -39,6 +39,23 @@ async def test_backend_is_detected_lazily(engine: Engine) -> None:
 
 
 @pytest.mark.anyio
+async def test_ping_negotiation_agrees_with_version(engine: Engine) -> None:
+    """The /_ping headers (what connect() reads) give the facts /version gives."""
+    from pydock._core.dialect import facts_from_ping, facts_from_version
+
+    async with pydock.AsyncClient(engine.url) as client:
+        ping = await client._send("GET", "/_ping")
+        version = await client._send("GET", "/version")
+    from_ping = facts_from_ping(ping.headers)
+    from_version = facts_from_version(version.json())
+    assert from_ping is not None
+    assert from_ping.backend == from_version.backend == engine.name
+    assert from_ping.api_version == from_version.api_version
+    assert from_ping.libpod_version == from_version.libpod_version
+    assert from_version.version.startswith(from_ping.version.split("+")[0])
+
+
+@pytest.mark.anyio
 async def test_info_describes_the_host(async_client: pydock.AsyncClient) -> None:
     info = await async_client.info()
     assert info.ncpu >= 1

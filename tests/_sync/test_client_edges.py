@@ -21,11 +21,14 @@ VERSION = {
     "MinAPIVersion": "1.12",
     "Components": [{"Name": "Engine", "Version": "20.10.24"}],
 }
+PING_HEADERS = {"Api-Version": "1.41", "Server": "Docker/20.10.24 (linux)"}
 FAST = pydock.RetryPolicy(attempts=3, initial_delay=0.001, max_delay=0.05, max_time=5)
 
 
 def _engine(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
     def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/_ping":  # negotiation reads the headers
+            return httpx.Response(200, text="OK", headers=PING_HEADERS)
         if request.url.path == "/version":
             return httpx.Response(200, json=VERSION)
         return handler(request)
@@ -44,6 +47,23 @@ def test_injected_transport_and_negotiated_path() -> None:
         info = c.info()
     assert info.ncpu == 2
     assert seen == ["/v1.41/info"]
+
+
+def test_negotiation_falls_back_to_version_when_ping_says_nothing() -> None:
+    asked: list[str] = []
+
+    def route(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path == "/_ping":
+            return httpx.Response(200, text="OK")  # an engine too old to send Api-Version
+        if request.url.path == "/version":
+            return httpx.Response(200, json=VERSION)
+        return httpx.Response(200, json={"ID": "x", "NCPU": 1})
+
+    with pydock.Client("unix:///x.sock", transport=httpx.MockTransport(route)) as c:
+        c.info()
+        assert c.api_version == "1.41"
+    assert asked == ["/_ping", "/version", "/v1.41/info"]
 
 
 def test_idempotent_request_retried_on_503_honouring_retry_after() -> None:
@@ -159,7 +179,7 @@ def test_one_info_line_per_request_and_secrets_redacted(
         )
     info_lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert info_lines[-1].startswith("POST /v1.41/images/create -> 200")
-    assert len(info_lines) == 2  # /version (negotiation) and the call itself
+    assert len(info_lines) == 2  # /_ping (negotiation) and the call itself
     everything = "\n".join(r.getMessage() for r in caplog.records)
     assert "c2VjcmV0LXBhc3N3b3Jk" not in everything
     assert "Bearer tok" not in everything

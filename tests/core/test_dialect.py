@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pydock._core.dialect import Session, facts_from_version, parse_version
+from pydock._core.dialect import Session, facts_from_ping, facts_from_version, parse_version
 from pydock.errors import InvalidConfiguration, UnsupportedFeature
 
 # Shapes as the real engines answer /version (trimmed).
@@ -97,3 +97,27 @@ def test_bad_backend_and_version() -> None:
         parse_version("one.two")
     with pytest.raises(InvalidConfiguration, match="no ApiVersion"):
         facts_from_version({"Version": "x"})
+
+
+def test_facts_from_ping_headers_as_the_engines_send_them() -> None:
+    docker = facts_from_ping(
+        {"Api-Version": "1.41", "Ostype": "linux", "Server": "Docker/20.10.24+dfsg1 (linux)"}
+    )
+    assert docker is not None
+    assert (docker.backend, docker.api_version, docker.libpod_version) == ("docker", (1, 41), None)
+    assert docker.version == "20.10.24+dfsg1"
+    podman = facts_from_ping(
+        {
+            "api-version": "1.41",
+            "libpod-api-version": "4.3.1",
+            "server": "Libpod/4.3.1 (linux)",
+        }
+    )
+    assert podman is not None
+    assert (podman.backend, podman.api_version, podman.libpod_version) == (
+        "podman",
+        (1, 41),
+        (4, 3, 1),
+    )
+    assert facts_from_ping({"Server": "Docker/1.12"}) is None  # too old to say: ask /version
+    assert facts_from_ping({"Api-Version": "garbage"}) is None

@@ -174,3 +174,22 @@ def test_truncated_answers() -> None:
     parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab")
     with pytest.raises(ProtocolError, match="middle of an answer"):
         parser.feed(b"")
+
+
+@pytest.mark.parametrize(
+    ("header", "encoded"),
+    [
+        (b"Content-Encoding: gzip\r\n", True),
+        (b"content-encoding:  GZIP , br\r\n", True),
+        (b"Content-Encoding: identity\r\n", False),
+        (b"Content-Type: text/plain\r\n", False),
+    ],
+)
+def test_response_says_whether_the_body_is_encoded(header: bytes, encoded: bool) -> None:
+    parser = ResponseParser()
+    events = parser.feed(b"HTTP/1.1 200 OK\r\n" + header + b"Content-Length: 2\r\n\r\nhi")
+    head = events[0]
+    assert isinstance(head, Response)
+    assert head.encoded is encoded
+    name, _, value = header.rstrip(b"\r\n").partition(b":")
+    assert head.headers[0] == (name, value.strip(b" \t"))  # kept as sent

@@ -3,15 +3,26 @@
 Everything else in ``pydock._async`` is turned into ``pydock._sync`` by
 ``scripts/unasync.py``; this module and ``pydock._sync._backend`` are the two
 hand-written halves that the generated code stands on. Keep their names equal.
+
+Sockets are anyio streams, except under asyncio, where a plain (non-TLS)
+engine connection is an ``asyncio.Protocol`` (:class:`_AsyncioSocket`): fewer
+turns of the event loop per request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
+import math
+import os
+import queue
 import select
 import ssl
+import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -26,16 +37,19 @@ from pydock.errors import PydockError
 __all__ = [
     "AsyncClientBase",
     "AsyncSocket",
+    "BackgroundDigest",
     "Lock",
     "connect_tcp",
     "connect_unix",
     "fail_after",
     "monotonic",
     "open_file",
+    "pump_events",
     "run_parallel",
     "run_process",
     "sleep",
     "to_thread",
+    "write_chunks",
 ]
 
 sleep = anyio.sleep
@@ -185,6 +199,225 @@ class AsyncSocket:
                 await self._stream.aclose()
 
 
+# Bytes an asyncio connection buffers before it stops reading the socket, and
+# the level at which it starts again (the reader is slower than the engine).
+_READ_HIGH = 2 * 1024 * 1024
+_READ_LOW = 512 * 1024
+# A large write is handed to the transport in pieces, so that what it buffers
+# (and copies) stays near its high-water mark.
+_WRITE_PIECE = 1024 * 1024
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+class _AsyncioSocket(AsyncSocket, asyncio.Protocol):
+    """:class:`AsyncSocket` on asyncio's transports, for plain sockets under asyncio.
+
+    anyio's socket streams cost every send and every receive an extra turn of
+    the event loop (a checkpoint) and register the socket with the selector
+    for each wait; a protocol stays registered and is handed the bytes as they
+    arrive, so a request and its answer cost one wake-up. Timeouts are loop
+    timers, not cancel scopes. Under trio, :class:`AsyncSocket` (anyio) is used.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._tls = False
+        self._raw = None
+        self._transport: asyncio.Transport | None = None
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._eof = False
+        self._lost = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[bool] | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._drain_waiter: asyncio.Future[bool] | None = None
+        self.closed = False
+
+    # -- protocol callbacks (called by the event loop) --
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self._buffered >= _READ_HIGH and not self._reading_paused:
+            self._reading_paused = True
+            assert self._transport is not None
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return True  # keep the writing half open; aclose() closes
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = self._lost = True
+        self._error = exc
+        self._wake()
+        self._wake_drain()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake_drain()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(True)
+
+    def _wake_drain(self) -> None:
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(True)
+
+    async def _wait(self, waiter: asyncio.Future[bool], timeout: float | None) -> bool:
+        """Wait for ``waiter``: True when woken, False when ``timeout`` passed first."""
+        if timeout is None:
+            return await waiter
+        timer = self._loop.call_later(timeout, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+
+    # -- the AsyncSocket interface --
+
+    async def receive(self, max_bytes: int = 65536, timeout: float | None = None) -> bytes:
+        """Read up to ``max_bytes``; ``b""`` at the end of the stream.
+
+        What is already buffered is handed over in one piece (several reads
+        joined, up to ``max_bytes``), without a turn of the event loop.
+
+        Raises:
+            httpx.ReadTimeout: Nothing arrived within ``timeout``.
+            httpx.ReadError: The connection broke.
+        """
+        chunks = self._chunks
+        while not chunks:
+            if self.closed:
+                return b""
+            if self._eof:
+                if self._error is not None:
+                    raise httpx.ReadError(f"reading from the engine failed: {self._error}")
+                return b""
+            waiter = self._waiter = self._loop.create_future()
+            try:
+                woken = await self._wait(waiter, timeout)
+            finally:
+                self._waiter = None
+            if not woken:
+                raise httpx.ReadTimeout("timed out reading from the engine")
+        data = chunks.popleft()
+        if len(data) > max_bytes:
+            chunks.appendleft(data[max_bytes:])
+            data = data[:max_bytes]
+        elif chunks and len(data) + len(chunks[0]) <= max_bytes:
+            parts = [data]
+            size = len(data)
+            while chunks and size + len(chunks[0]) <= max_bytes:
+                part = chunks.popleft()
+                parts.append(part)
+                size += len(part)
+            data = b"".join(parts)
+        self._buffered -= len(data)
+        if self._reading_paused and self._buffered <= _READ_LOW and not self._lost:
+            self._reading_paused = False
+            assert self._transport is not None
+            self._transport.resume_reading()
+        return data
+
+    async def send(self, data: bytes, timeout: float | None = None) -> None:
+        """Write all of ``data`` (waits only while the transport's buffer is full).
+
+        Raises:
+            httpx.WriteTimeout: The buffer did not drain within ``timeout``.
+            httpx.WriteError: The connection broke.
+        """
+        transport = self._transport
+        if self._broken() or transport is None or transport.is_closing():
+            raise httpx.WriteError("writing to the engine failed: the connection is closed")
+        if len(data) <= _WRITE_PIECE:
+            transport.write(data)
+            if self._writing_paused:
+                await self._drain(timeout)
+        else:
+            view = memoryview(data)
+            for start in range(0, len(data), _WRITE_PIECE):
+                if self._broken():
+                    break
+                transport.write(view[start : start + _WRITE_PIECE])
+                if self._writing_paused:
+                    await self._drain(timeout)
+        if self._broken():
+            raise httpx.WriteError(f"writing to the engine failed: {self._error or 'closed'}")
+
+    def _broken(self) -> bool:
+        return self._lost or self.closed
+
+    async def _drain(self, timeout: float | None) -> None:
+        while self._writing_paused and not self._lost and not self.closed:
+            waiter = self._drain_waiter = self._loop.create_future()
+            try:
+                drained = await self._wait(waiter, timeout)
+            finally:
+                self._drain_waiter = None
+            if not drained:
+                raise httpx.WriteTimeout("timed out writing to the engine")
+
+    async def send_eof(self) -> None:
+        """Half-close: tell the other end no more data comes (closes a container's stdin)."""
+        transport = self._transport
+        if transport is None or self._lost or self.closed:
+            return
+        with contextlib.suppress(OSError, RuntimeError, NotImplementedError):
+            if transport.can_write_eof():
+                transport.write_eof()
+
+    def is_dead(self) -> bool:
+        """Whether an idle keep-alive connection was closed by the server (or holds stray bytes)."""
+        return self.closed or self._eof or bool(self._chunks)
+
+    async def aclose(self) -> None:
+        """Close the connection (unsent bytes are dropped)."""
+        if not self.closed:
+            self.closed = True
+            if self._transport is not None:
+                self._transport.abort()
+            self._wake()
+            self._wake_drain()
+
+
+def _asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop, or None under trio (also as asyncio's guest)."""
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_task()
+            return None
+        except RuntimeError:
+            pass
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _raw_socket(stream: anyio.abc.ByteStream) -> Any:
     try:
         return stream.extra(anyio.abc.SocketAttribute.raw_socket)
@@ -199,8 +432,12 @@ async def connect_unix(path: str, timeout: float | None) -> AsyncSocket:
         httpx.ConnectError: The socket is missing or refuses.
         httpx.ConnectTimeout: No connection within ``timeout``.
     """
+    loop = _asyncio_loop()
     try:
         with fail_after(timeout):
+            if loop is not None:
+                _, protocol = await loop.create_unix_connection(lambda: _AsyncioSocket(loop), path)
+                return protocol
             stream = await anyio.connect_unix(path)
     except TimeoutError as exc:
         raise httpx.ConnectTimeout(f"timed out connecting to unix://{path}") from exc
@@ -222,19 +459,28 @@ async def connect_tcp(
         httpx.ConnectError: Refused, unreachable, or the TLS handshake failed.
         httpx.ConnectTimeout: No connection within ``timeout``.
     """
+    loop = _asyncio_loop() if ssl_context is None else None
     try:
         with fail_after(timeout):
+            if loop is not None:
+                _, protocol = await loop.create_connection(lambda: _AsyncioSocket(loop), host, port)
+                return protocol
             tcp = await anyio.connect_tcp(host, port)
             stream: anyio.abc.ByteStream = tcp
             if ssl_context is not None:
                 from anyio.streams.tls import TLSStream
 
-                stream = await TLSStream.wrap(
-                    tcp,
-                    hostname=server_hostname or host,
-                    ssl_context=ssl_context,
-                    standard_compatible=False,
-                )
+                try:
+                    stream = await TLSStream.wrap(
+                        tcp,
+                        hostname=server_hostname or host,
+                        ssl_context=ssl_context,
+                        standard_compatible=False,
+                    )
+                except BaseException:
+                    # A failed handshake (a plain HTTP server) must not leak the socket.
+                    await anyio.aclose_forcefully(tcp)
+                    raise
     except TimeoutError as exc:
         raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
     except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
@@ -292,3 +538,120 @@ async def run_process(argv: Sequence[str], input: bytes | None = None) -> tuple[
 async def to_thread(func: Callable[..., _T], *args: Any) -> _T:
     """Run blocking ``func(*args)`` in a worker thread."""
     return await anyio.to_thread.run_sync(func, *args)
+
+
+class BackgroundDigest:
+    """Feed chunks to ``update`` on a thread of its own, in order, while the caller does I/O.
+
+    hashlib releases the GIL for large buffers, so a blob is hashed on the
+    second core while the next chunk is received or written. The first
+    ``inline_limit`` bytes are hashed in the caller (small blobs never start a
+    thread); at most ``depth`` chunks wait for the thread. The chunks must not
+    change after they are fed (``bytes``).
+
+    Args:
+        update: Called with every chunk (e.g. ``Digester.update``).
+        depth: Chunks that may wait before :meth:`feed` waits too.
+        inline_limit: Bytes hashed in the caller before the thread starts.
+    """
+
+    def __init__(
+        self, update: Callable[[bytes], object], *, depth: int = 16, inline_limit: int = 1 << 20
+    ) -> None:
+        self._update = update
+        self._queue: queue.Queue[bytes | None] = queue.Queue(depth)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._inline = inline_limit
+
+    def _run(self) -> None:
+        take = self._queue.get
+        while (chunk := take()) is not None:
+            if self._error is None:
+                try:
+                    self._update(chunk)
+                except BaseException as exc:  # re-raised by finish()
+                    self._error = exc
+
+    async def feed(self, chunk: bytes) -> None:
+        """Hash ``chunk`` after the ones fed before it (waits only when the thread lags)."""
+        if self._thread is None:
+            if self._inline >= len(chunk):
+                self._inline -= len(chunk)
+                self._update(chunk)
+                return
+            self._thread = threading.Thread(target=self._run, name="pydock-digest", daemon=True)
+            self._thread.start()
+        try:
+            self._queue.put_nowait(chunk)
+        except queue.Full:
+            await anyio.to_thread.run_sync(self._queue.put, chunk)
+
+    async def _stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await anyio.to_thread.run_sync(self._queue.put, None)
+            await anyio.to_thread.run_sync(thread.join)
+
+    async def finish(self) -> None:
+        """Wait until every chunk fed is hashed; raise what ``update`` raised, if anything."""
+        await self._stop()
+        if self._error is not None:
+            raise self._error
+
+    async def aclose(self) -> None:
+        """Stop the thread (after the chunks already fed); its errors are dropped."""
+        await self._stop()
+
+
+def write_chunks(fd: int, chunks: Sequence[bytes]) -> int:
+    """Write ``chunks`` to a file with one ``writev`` (no joining copy); the bytes written."""
+    total = sum(len(c) for c in chunks)
+    views = [memoryview(c) for c in chunks]
+    left = total
+    while left:
+        done = os.writev(fd, views)
+        left -= done
+        while views and done >= len(views[0]):
+            done -= len(views[0])
+            views.pop(0)
+        if done:
+            views[0] = views[0][done:]
+    return total
+
+
+_E = TypeVar("_E")
+
+
+async def pump_events(
+    work: Callable[[Callable[[_E], None]], Awaitable[object]],
+) -> AsyncGenerator[_E, None]:
+    """Run ``work(emit)`` concurrently and yield what it emits, as it emits it.
+
+    ``work`` may emit from any of its tasks. A failure of ``work`` is raised
+    as is (not in a group) after the events emitted before it. Closing the
+    generator (``aclose()``, in the task that iterates it) cancels ``work``.
+    """
+    send, receive = anyio.create_memory_object_stream[_E](math.inf)
+    failures: list[Exception] = []
+
+    async def run() -> None:
+        try:
+            await work(send.send_nowait)
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            send.close()
+
+    closed = False
+    async with anyio.create_task_group() as group, receive:
+        group.start_soon(run)
+        try:
+            async for event in receive:
+                yield event
+        except GeneratorExit:
+            # Closed early: stop ``work`` here rather than let the group wrap the exit.
+            closed = True
+            group.cancel_scope.cancel()
+    if failures and not closed:
+        raise failures[0]

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from pydock._async._backend import AsyncClientBase, Lock, monotonic, sleep
-from pydock._async._transport import AsyncEngineTransport
+from pydock._async._transport import AsyncEngineTransport, PreparedRequest, prepare_request
 from pydock._async._upgrade import AsyncRawStream
 from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
-from pydock._core.dialect import BackendChoice, Session, facts_from_version
+from pydock._core.dialect import BackendChoice, Session, facts_from_ping, facts_from_version
 from pydock._core.errmap import Resource, error_for_status
 from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
@@ -250,8 +250,14 @@ class AsyncClient(AsyncClientBase):
         async with self._negotiation_lock:
             if self._session.is_negotiated():
                 return
-            response = await self._send("GET", "/version", resource=None)
-            self._session.apply(facts_from_version(response.json()))
+            # /_ping's headers say it all, at once; /version only for engines they don't.
+            facts = None
+            with suppress(APIError):
+                facts = facts_from_ping((await self._send("GET", "/_ping")).headers)
+            if facts is None:
+                response = await self._send("GET", "/version", resource=None)
+                facts = facts_from_version(response.json())
+            self._session.apply(facts)
             log.debug(
                 "engine %s: backend %s, Docker API %s",
                 self.base_url,
@@ -290,15 +296,32 @@ class AsyncClient(AsyncClientBase):
             timeout = self._stream_timeout() if stream else self._timeout
         elif not isinstance(timeout, httpx.Timeout):
             timeout = httpx.Timeout(timeout)
-        request = httpx.Request(
-            method,
-            self._base_url + path,
-            params=_clean_params(params),
-            json=json,
-            content=content,
-            headers={**self._headers, **headers} if headers else self._headers,
-            extensions={"timeout": timeout.as_dict()},
-        )
+        params = _clean_params(params)
+        headers = {**self._headers, **headers} if headers else self._headers
+        extensions = {"timeout": timeout.as_dict()}
+        request: httpx.Request | PreparedRequest | None = None
+        if not stream and type(self._transport) is AsyncEngineTransport:
+            # pydock's own transport: the request goes to the wire without httpx objects.
+            request = prepare_request(
+                method,
+                self._base_url,
+                path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                extensions=extensions,
+            )
+        if request is None:
+            request = httpx.Request(
+                method,
+                self._base_url + path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                extensions=extensions,
+            )
         if idempotent is None:
             idempotent = is_idempotent(method)
         decision = _RetryDecision(self._retry, idempotent)
@@ -346,14 +369,17 @@ class AsyncClient(AsyncClientBase):
                 await response.aclose()
         return response
 
-    async def _send_once(self, request: httpx.Request) -> httpx.Response:
+    async def _send_once(self, request: httpx.Request | PreparedRequest) -> httpx.Response:
+        if isinstance(request, PreparedRequest):
+            assert isinstance(self._transport, AsyncEngineTransport)
+            return await self._transport.fetch(request)  # read in full, connection released
         response = await self._transport.handle_async_request(request)
         response.request = request
         return response
 
     async def _send_retrying(
         self,
-        request: httpx.Request,
+        request: httpx.Request | PreparedRequest,
         decision: _RetryDecision,
         response: httpx.Response | None,
         error: httpx.TransportError | None,

@@ -37,13 +37,18 @@ class ProtocolError(Exception):
 
 @attrs.frozen
 class Response:
-    """A response head."""
+    """A response head.
+
+    ``encoded`` tells whether the body has a ``Content-Encoding`` (other
+    than ``identity``) that a reader must undo.
+    """
 
     status_code: int
     reason: bytes
     headers: list[tuple[bytes, bytes]]
     http_version: bytes
     keep_alive: bool
+    encoded: bool = False
 
 
 @attrs.frozen
@@ -59,6 +64,9 @@ class EndOfMessage:
 
 
 _END = EndOfMessage()
+# First letters (lower case) of the headers that decide framing: Content-*, Connection,
+# Transfer-Encoding.
+_FRAMING_INITIALS = frozenset(b"ct")
 _INFORMATIONAL = object()
 Event = Response | Data | EndOfMessage
 
@@ -205,6 +213,7 @@ class ResponseParser:
         headers: list[tuple[bytes, bytes]] = []
         length: int | None = None
         chunked = False
+        encoded = False
         connection = b""
         for line in lines[1:]:
             name, sep, value = line.partition(b":")
@@ -212,6 +221,8 @@ class ResponseParser:
                 raise ProtocolError(f"bad header line {line[:80]!r}")
             value = value.strip(b" \t")
             headers.append((name, value))
+            if name[0] | 0x20 not in _FRAMING_INITIALS:
+                continue  # not a header the framing depends on (most of them): skip lower()
             lower = name.lower()
             if lower == b"content-length":
                 try:
@@ -225,6 +236,8 @@ class ResponseParser:
                 chunked = value.lower().rsplit(b",", 1)[-1].strip() == b"chunked"
             elif lower == b"connection":
                 connection = value.lower()
+            elif lower == b"content-encoding":
+                encoded = value.strip().lower() not in (b"", b"identity")
         keep_alive = (
             (b"close" not in connection) if version == b"1.1" else (b"keep-alive" in connection)
         )
@@ -245,7 +258,7 @@ class ResponseParser:
         else:
             self._framing = _CLOSE
             keep_alive = False
-        return Response(status, reason, headers, version, keep_alive)
+        return Response(status, reason, headers, version, keep_alive, encoded)
 
     # -- body ------------------------------------------------------------------
 

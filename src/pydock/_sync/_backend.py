@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import os
+import queue
 import select
 import socket
 import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
 from pydock._core.dialect import Backend, Session
+from pydock.errors import PydockError
 
 __all__ = [
+    "BackgroundDigest",
     "ClientBase",
     "Lock",
     "Socket",
@@ -31,10 +35,12 @@ __all__ = [
     "fail_after",
     "monotonic",
     "open_file",
+    "pump_events",
     "run_parallel",
     "run_process",
     "sleep",
     "to_thread",
+    "write_chunks",
 ]
 
 sleep = time.sleep
@@ -268,3 +274,120 @@ def run_process(argv: Sequence[str], input: bytes | None = None) -> tuple[int, b
 def to_thread(func: Callable[..., _T], *args: Any) -> _T:
     """Run blocking ``func(*args)`` (here: directly, the caller is a thread already)."""
     return func(*args)
+
+
+class BackgroundDigest:
+    """Feed chunks to ``update`` on a thread of its own, in order, while the caller does I/O.
+
+    hashlib releases the GIL for large buffers, so a blob is hashed on the
+    second core while the next chunk is received or written. The first
+    ``inline_limit`` bytes are hashed in the caller (small blobs never start a
+    thread); at most ``depth`` chunks wait for the thread. The chunks must not
+    change after they are fed (``bytes``).
+
+    Args:
+        update: Called with every chunk (e.g. ``Digester.update``).
+        depth: Chunks that may wait before :meth:`feed` waits too.
+        inline_limit: Bytes hashed in the caller before the thread starts.
+    """
+
+    def __init__(
+        self, update: Callable[[bytes], object], *, depth: int = 16, inline_limit: int = 1 << 20
+    ) -> None:
+        self._update = update
+        self._queue: queue.Queue[bytes | None] = queue.Queue(depth)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._inline = inline_limit
+
+    def _run(self) -> None:
+        take = self._queue.get
+        while (chunk := take()) is not None:
+            if self._error is None:
+                try:
+                    self._update(chunk)
+                except BaseException as exc:  # re-raised by finish()
+                    self._error = exc
+
+    def feed(self, chunk: bytes) -> None:
+        """Hash ``chunk`` after the ones fed before it (waits only when the thread lags)."""
+        if self._thread is None:
+            if self._inline >= len(chunk):
+                self._inline -= len(chunk)
+                self._update(chunk)
+                return
+            self._thread = threading.Thread(target=self._run, name="pydock-digest", daemon=True)
+            self._thread.start()
+        self._queue.put(chunk)
+
+    def _stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def finish(self) -> None:
+        """Wait until every chunk fed is hashed; raise what ``update`` raised, if anything."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        """Stop the thread (after the chunks already fed); its errors are dropped."""
+        self._stop()
+
+
+def write_chunks(fd: int, chunks: Sequence[bytes]) -> int:
+    """Write ``chunks`` to a file with one ``writev`` (no joining copy); the bytes written."""
+    total = sum(len(c) for c in chunks)
+    views = [memoryview(c) for c in chunks]
+    left = total
+    while left:
+        done = os.writev(fd, views)
+        left -= done
+        while views and done >= len(views[0]):
+            done -= len(views[0])
+            views.pop(0)
+        if done:
+            views[0] = views[0][done:]
+    return total
+
+
+_E = TypeVar("_E")
+_END: Any = object()
+
+
+def pump_events(work: Callable[[Callable[[_E], None]], object]) -> Generator[_E, None, None]:
+    """Run ``work(emit)`` on a thread and yield what it emits, as it emits it.
+
+    ``work`` may emit from any of its threads. A failure of ``work`` is raised
+    as is after the events emitted before it. Closing the generator early
+    (``close()``) makes the next ``emit`` raise, which stops ``work``.
+    """
+    events: queue.Queue[Any] = queue.Queue()
+    failures: list[BaseException] = []
+    stopped = threading.Event()
+
+    def emit(event: _E) -> None:
+        if stopped.is_set():
+            raise PydockError("the operation was closed")
+        events.put(event)
+
+    def run() -> None:
+        try:
+            work(emit)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            events.put(_END)
+
+    thread = threading.Thread(target=run, name="pydock-operation", daemon=True)
+    thread.start()
+    try:
+        while (item := events.get()) is not _END:
+            yield item
+    finally:
+        stopped.set()
+        thread.join()
+    if failures:
+        raise failures[0]

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
-from pydock._core.dialect import BackendChoice, Session, facts_from_version
+from pydock._core.dialect import BackendChoice, Session, facts_from_ping, facts_from_version
 from pydock._core.errmap import Resource, error_for_status
 from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._sync._backend import ClientBase, Lock, monotonic, sleep
-from pydock._sync._transport import EngineTransport
+from pydock._sync._transport import EngineTransport, PreparedRequest, prepare_request
 from pydock._sync._upgrade import RawStream
 from pydock._version import __version__
 from pydock.errors import (
@@ -252,8 +252,14 @@ class Client(ClientBase):
         with self._negotiation_lock:
             if self._session.is_negotiated():
                 return
-            response = self._send("GET", "/version", resource=None)
-            self._session.apply(facts_from_version(response.json()))
+            # /_ping's headers say it all, at once; /version only for engines they don't.
+            facts = None
+            with suppress(APIError):
+                facts = facts_from_ping((self._send("GET", "/_ping")).headers)
+            if facts is None:
+                response = self._send("GET", "/version", resource=None)
+                facts = facts_from_version(response.json())
+            self._session.apply(facts)
             log.debug(
                 "engine %s: backend %s, Docker API %s",
                 self.base_url,
@@ -292,15 +298,32 @@ class Client(ClientBase):
             timeout = self._stream_timeout() if stream else self._timeout
         elif not isinstance(timeout, httpx.Timeout):
             timeout = httpx.Timeout(timeout)
-        request = httpx.Request(
-            method,
-            self._base_url + path,
-            params=_clean_params(params),
-            json=json,
-            content=content,
-            headers={**self._headers, **headers} if headers else self._headers,
-            extensions={"timeout": timeout.as_dict()},
-        )
+        params = _clean_params(params)
+        headers = {**self._headers, **headers} if headers else self._headers
+        extensions = {"timeout": timeout.as_dict()}
+        request: httpx.Request | PreparedRequest | None = None
+        if not stream and type(self._transport) is EngineTransport:
+            # pydock's own transport: the request goes to the wire without httpx objects.
+            request = prepare_request(
+                method,
+                self._base_url,
+                path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                extensions=extensions,
+            )
+        if request is None:
+            request = httpx.Request(
+                method,
+                self._base_url + path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                extensions=extensions,
+            )
         if idempotent is None:
             idempotent = is_idempotent(method)
         decision = _RetryDecision(self._retry, idempotent)
@@ -348,14 +371,17 @@ class Client(ClientBase):
                 response.close()
         return response
 
-    def _send_once(self, request: httpx.Request) -> httpx.Response:
+    def _send_once(self, request: httpx.Request | PreparedRequest) -> httpx.Response:
+        if isinstance(request, PreparedRequest):
+            assert isinstance(self._transport, EngineTransport)
+            return self._transport.fetch(request)  # read in full, connection released
         response = self._transport.handle_request(request)
         response.request = request
         return response
 
     def _send_retrying(
         self,
-        request: httpx.Request,
+        request: httpx.Request | PreparedRequest,
         decision: _RetryDecision,
         response: httpx.Response | None,
         error: httpx.TransportError | None,

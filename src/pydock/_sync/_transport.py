@@ -9,13 +9,19 @@ through pydock's own sans-I/O codec (``pydock._core.http11``), and supports
 upgraded (hijacked) connections for attach/exec:
 a ``101`` answer carries the raw socket as ``extensions["network_stream"]``,
 as httpx's own transport does.
+
+The engine client's fast path bypasses httpx's objects: :func:`prepare_request`
+encodes a request with an in-memory body to the bytes httpx would send, and
+:meth:`EngineTransport.fetch` sends them and reads the whole answer.
 """
 
 from __future__ import annotations
 
 import collections
+import json as jsonlib
+import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -33,11 +39,149 @@ from pydock._core.http11 import (
 )
 from pydock._sync._backend import Socket, connect_tcp, connect_unix, monotonic
 
-__all__ = ["EngineTransport"]
+__all__ = ["EngineTransport", "PreparedRequest", "prepare_request"]
 
 _READ_SIZE = 256 * 1024
 _CLOSED_EARLY = "the engine closed the connection without answering"
 _CLOSED_MIDWAY = "the connection closed in the middle of an answer"
+
+# Paths httpx sends exactly as given: unreserved and sub-delimiter characters,
+# ":", "@" and "/" (no "%", "?" or "#": those take httpx's own URL handling).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*").fullmatch
+# Headers the request builder decides itself; given by a caller, they take httpx's path.
+_BUILT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "content-type"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_BASES: dict[str, tuple[bytes, bytes] | None] = {}
+
+
+class PreparedRequest:
+    """A request encoded for the wire, with its body in memory (the client's fast path).
+
+    ``request()`` builds the equivalent ``httpx.Request`` when something asks
+    for one (a retry, a log line, ``response.request``).
+    """
+
+    __slots__ = ("_args", "_request", "head_only", "timeouts", "wire")
+
+    def __init__(
+        self, wire: bytes, head_only: bool, timeouts: Mapping[str, Any], args: dict[str, Any]
+    ) -> None:
+        self.wire = wire
+        self.head_only = head_only
+        self.timeouts = timeouts
+        self._args = args
+        self._request: httpx.Request | None = None
+
+    def request(self) -> httpx.Request:
+        """The ``httpx.Request`` that sends the same bytes."""
+        if self._request is None:
+            self._request = httpx.Request(**self._args)
+        return self._request
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The request's headers, as httpx gives them."""
+        return self.request().headers
+
+
+def _base(base_url: str) -> tuple[bytes, bytes] | None:
+    """``(Host header, path prefix)`` of a client's base URL, or None for an unusual one."""
+    try:
+        return _BASES[base_url]
+    except KeyError:
+        url = httpx.URL(base_url)
+        prefix = url.raw_path.rstrip(b"/")
+        plain = not url.query and not url.fragment and _PLAIN_PATH(prefix.decode("ascii"))
+        base = (url.netloc, prefix) if plain and url.host else None
+        _BASES[base_url] = base
+        return base
+
+
+def prepare_request(
+    method: str,
+    base_url: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None,
+    json: Any,
+    content: Any,
+    headers: Mapping[str, str],
+    extensions: dict[str, Any],
+) -> PreparedRequest | None:
+    """The bytes httpx would send for ``httpx.Request(method, base_url + path, ...)``.
+
+    None when the request is not one this shortcut builds exactly (a streamed
+    body, a path or header that needs httpx's encoding): send it through httpx.
+
+    Raises:
+        ValueError: A header holds a line break.
+    """
+    if content is not None and not isinstance(content, bytes | str):
+        return None
+    if not path.startswith("/") or not _PLAIN_PATH(path):
+        return None
+    base = _base(base_url)
+    if base is None:
+        return None
+    netloc, prefix = base
+    target = prefix + path.encode("ascii")
+    if params:
+        target += b"?" + str(httpx.QueryParams(params)).encode("ascii")
+    raw: list[tuple[bytes, bytes]] = [(b"Host", netloc)]
+    try:
+        for name, value in headers.items():
+            if type(name) is not str or type(value) is not str:
+                return None
+            if name.lower() in _BUILT_HEADERS:
+                return None
+            raw.append((name.encode("ascii"), value.encode("ascii")))
+    except UnicodeEncodeError:
+        return None
+    body = b""
+    if json is not None:
+        if content is not None:
+            return None
+        text = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        body = text.encode("utf-8")
+        raw += [(b"Content-Length", b"%d" % len(body)), (b"Content-Type", b"application/json")]
+    elif content:
+        body = content.encode("utf-8") if isinstance(content, str) else content
+        raw.append((b"Content-Length", b"%d" % len(body)))
+    if not body and method in _BODY_METHODS:
+        raw.insert(1, (b"Content-Length", b"0"))
+    head = encode_request_head(method, target, raw)
+    args = {
+        "method": method,
+        "url": base_url + path,
+        "params": params,
+        "json": json,
+        "content": content,
+        "headers": headers,
+        "extensions": extensions,
+    }
+    return PreparedRequest(head + body, method == "HEAD", extensions["timeout"], args)
+
+
+class _FetchedResponse(httpx.Response):
+    """A fully read answer whose ``httpx.Request`` is built only if asked for."""
+
+    _prepared: PreparedRequest | None = None
+
+    @property
+    def request(self) -> httpx.Request:
+        """The request this answers."""
+        if self._request is None and self._prepared is not None:
+            self._request = self._prepared.request()
+        return super().request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._request = value
+
+
+def _extensions(head: Response) -> dict[str, Any]:
+    version = b"HTTP/1.1" if head.http_version == b"1.1" else b"HTTP/" + head.http_version
+    return {"http_version": version, "reason_phrase": head.reason}
 
 
 class _Connection:
@@ -52,9 +196,6 @@ class _Connection:
         self.sent = False
 
     def send_request(self, request: httpx.Request, timeout: float | None) -> None:
-        self.parser.start_next(head_request=request.method == "HEAD")
-        self.sent = False
-        self.keep_alive = False
         raw = request.headers.raw
         head = encode_request_head(request.method, request.url.raw_path, raw)
         chunked = any(k.lower() == b"transfer-encoding" and b"chunked" in v.lower() for k, v in raw)
@@ -71,7 +212,6 @@ class _Connection:
                     self.sock.send(encode_chunk(chunk) if chunked else chunk, timeout)
             if chunked:
                 self.sock.send(LAST_CHUNK, timeout)
-        self.sent = True
 
     def next_event(self, timeout: float | None) -> Event:
         events = self.events
@@ -206,19 +346,24 @@ class EngineTransport(httpx.BaseTransport):
         conn.expiry = monotonic() + self._keepalive_expiry
         self._idle.append(conn)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send one request and return its answer, body still streaming."""
-        if self._closed:
-            raise httpx.ConnectError("the transport is closed")
-        timeouts = request.extensions.get("timeout", {})
+    def _exchange(
+        self, send: Any, head_only: bool, replayable: bool, timeouts: Mapping[str, Any]
+    ) -> tuple[_Connection, Response]:
+        """Send a request (``send(conn)``) and read the answer's head.
+
+        A kept-alive connection the engine closed meanwhile fails at once:
+        a replayable request is then sent again, once, on a new connection.
+        """
         connect_timeout = timeouts.get("connect")
-        write_timeout = timeouts.get("write")
         read_timeout = timeouts.get("read")
-        replayable = isinstance(request.stream, httpx.ByteStream)
         for attempt in (1, 2):
             conn, reused = self._checkout(connect_timeout)
             try:
-                conn.send_request(request, write_timeout)
+                conn.parser.start_next(head_request=head_only)
+                conn.sent = False
+                conn.keep_alive = False
+                send(conn)
+                conn.sent = True
                 head = conn.receive_head(read_timeout)
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
                 conn.close()
@@ -228,12 +373,73 @@ class EngineTransport(httpx.BaseTransport):
             except BaseException:
                 conn.close()
                 raise
-            break
+            return conn, head
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def fetch(self, prepared: PreparedRequest) -> httpx.Response:
+        """Send a prepared request and read its whole answer (the client's fast path).
+
+        Raises:
+            httpx.TransportError: Connecting, writing or reading failed.
+        """
+        if self._closed:
+            raise httpx.ConnectError("the transport is closed")
+        timeouts = prepared.timeouts
+        write_timeout = timeouts.get("write")
+        read_timeout = timeouts.get("read")
+        wire = prepared.wire
+
+        def send(conn: _Connection) -> None:
+            conn.sock.send(wire, write_timeout)
+
+        conn, head = self._exchange(send, prepared.head_only, True, timeouts)
+        parts: list[bytes] = []
+        try:
+            if head.status_code != 101:
+                while True:
+                    event = conn.next_event(read_timeout)
+                    if type(event) is Data:
+                        parts.append(event.data)
+                    elif type(event) is EndOfMessage:
+                        break
+        except BaseException:
+            conn.close()
+            raise
+        if head.status_code != 101 and conn.reusable():
+            self._release(conn)
+        else:
+            conn.close()
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        response = _FetchedResponse(
+            head.status_code,
+            headers=head.headers,
+            stream=httpx.ByteStream(body),
+            extensions=_extensions(head),
+        )
+        response._prepared = prepared
+        if head.encoded:
+            response.read()  # decoded by httpx, as its own path would
+        else:
+            response._content = body
+            response.is_stream_consumed = True
+            response.is_closed = True
+        return response
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send one request and return its answer, body still streaming."""
+        if self._closed:
+            raise httpx.ConnectError("the transport is closed")
+        timeouts = request.extensions.get("timeout", {})
+        write_timeout = timeouts.get("write")
+        read_timeout = timeouts.get("read")
+        replayable = isinstance(request.stream, httpx.ByteStream)
+
+        def send(conn: _Connection) -> None:
+            conn.send_request(request, write_timeout)
+
+        conn, head = self._exchange(send, request.method == "HEAD", replayable, timeouts)
         headers = head.headers
-        extensions: dict[str, Any] = {
-            "http_version": b"HTTP/" + head.http_version,
-            "reason_phrase": head.reason,
-        }
+        extensions = _extensions(head)
         if head.status_code == 101:
             trailing = conn.parser.take_trailing()
             extensions["network_stream"] = _UpgradedStream(conn.sock, trailing)
