@@ -67,6 +67,8 @@ def bench_import(rounds: int) -> dict[str, Any]:
         "import httpx",
     ]
     samples: dict[str, list[float]] = {m: [] for m in modules}
+    for stmt in modules:  # unmeasured: a fresh venv compiles its .pyc files on first import
+        subprocess.run([sys.executable, "-c", stmt], check=True)
     for _ in range(rounds):
         for stmt in modules:
             start = time.perf_counter()
@@ -624,103 +626,211 @@ def bench_logs(rounds: int, mib: int = 256) -> dict[str, Any]:
 
 _REG_PULL_PYDOCK = """
 import sys, time, pydock
+Registry = pydock.Registry  # imported before the clock starts, like a running program
 t = time.perf_counter()
-with pydock.Registry(sys.argv[1]) as reg:
+with Registry(sys.argv[1]) as reg:
     reg.pull_layout(sys.argv[2], sys.argv[3])
 print(time.perf_counter() - t, 0)
 """
 _REG_PUSH_PYDOCK = """
 import sys, time, pydock
+Registry = pydock.Registry  # imported before the clock starts, like a running program
 t = time.perf_counter()
-with pydock.Registry(sys.argv[1]) as reg:
+with Registry(sys.argv[1]) as reg:
     reg.push_layout(sys.argv[3], sys.argv[2])
 print(time.perf_counter() - t, 0)
 """
-_SKOPEO = """
+# skopeo and podman remember where blobs live and mount them instead of
+# uploading: forget (the cache only saves work, losing it is harmless).
+_BLOB_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb"
+_CLI = """
 import os, subprocess, sys, time
-# skopeo remembers where blobs live and mounts them instead of uploading: forget.
-for cache in ("/var/lib/containers/cache/blob-info-cache-v1.boltdb",):
-    if os.path.exists(cache):
-        os.unlink(cache)
+if os.path.exists(sys.argv[1]):
+    os.unlink(sys.argv[1])
 t = time.perf_counter()
-subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
-                sys.argv[1], sys.argv[2]], check=True)
+subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL)
 print(time.perf_counter() - t, 0)
 """
 
 
-def bench_registry(rounds: int, mib: int = 256) -> dict[str, Any]:
-    """Pull and push of an image with one random ``mib`` MiB layer, plain registry."""
+def _pid_of(name: str) -> int | None:
+    done = subprocess.run(["pgrep", "-o", "-x", name], capture_output=True, text=True)
+    return int(done.stdout.split()[0]) if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _daemon_peak(pids: list[int], reset: bool) -> float:
+    """Peak RSS (MiB) of the engine daemons doing the work for the docker CLI.
+
+    ``clear_refs`` 5 resets a process's peak RSS (VmHWM) without touching anything else.
+    """
+    total = 0.0
+    for pid in pids:
+        if reset:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+            continue
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return total
+
+
+def _registry_case(host: str, mib: int, rounds: int, work: Path) -> dict[str, Any]:
+    """One image with one random ``mib`` MiB layer: pulls and pushes, all contenders."""
+    import contextlib
     import hashlib
     import shutil
     import tarfile
-    import tempfile
 
-    host = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
+    from pydock._core.registry import blob_path
+
     url = f"unix://{DOCKER_SOCK}"
     repo = f"pydock-bench/layer{mib}"
     ref = f"{repo}:1"
-    work = Path(tempfile.mkdtemp(prefix="pydock-bench-", dir=os.environ.get("TMPDIR")))
-    try:
-        with pydock.Client(url) as client:  # the image: one random layer, pushed by Docker
-            rootfs = work / "rootfs.tar"
-            blob = work / "random.bin"
-            with open(blob, "wb") as f:
-                for _ in range(mib):
-                    f.write(os.urandom(1 << 20))
-            with tarfile.open(rootfs, "w") as tar:
-                tar.add(blob, arcname="random.bin")
-            blob.unlink()
-            tagged = f"{host}/{ref}"
-            client.images.import_(rootfs, tagged)
-            rootfs.unlink()
-            client.images.push(tagged)
-            client.images.remove(tagged, force=True)
-        with pydock.Registry(host) as reg:
-            manifest = reg.manifest(ref)
-        layer = manifest.layers[0]  # type: ignore[union-attr]
-        size = layer.size
-        data = os.urandom(256 << 20)  # machine limits: sha256 on one core, curl download
-        t = time.perf_counter()
-        hashlib.sha256(data).digest()
-        sha_mbs = len(data) / (time.perf_counter() - t) / 1e6
-        del data
+    tagged = f"{host}/{ref}"
+    with pydock.Client(url) as client:  # the image: one random layer, pushed by Docker
+        rootfs = work / "rootfs.tar"
+        blob = work / "random.bin"
+        with open(blob, "wb") as f:
+            for _ in range(mib):
+                f.write(os.urandom(1 << 20))
+        with tarfile.open(rootfs, "w") as tar:
+            tar.add(blob, arcname="random.bin")
+        blob.unlink()
+        client.images.import_(rootfs, tagged)
+        rootfs.unlink()
+        client.images.push(tagged)
+        client.images.remove(tagged, force=True)
+    with pydock.Registry(host) as reg:
+        manifest = reg.manifest(ref)
+    layer = manifest.layers[0]  # type: ignore[union-attr]
+    size = layer.size
+    data = os.urandom(256 << 20)  # machine limits: sha256 on one core, curl download
+    t = time.perf_counter()
+    hashlib.sha256(data).digest()
+    sha_mbs = len(data) / (time.perf_counter() - t) / 1e6
+    del data
+    curl = []
+    for _ in range(3):
         t = time.perf_counter()
         blob_url = f"http://{host}/v2/{repo}/blobs/{layer.digest}"
         subprocess.run(["curl", "-s", "-o", "/dev/null", blob_url], check=True)
-        curl_mbs = size / (time.perf_counter() - t) / 1e6
-        samples: dict[str, dict[str, list[float]]] = {}
+        curl.append(size / (time.perf_counter() - t) / 1e6)
+    daemons = [p for p in (_pid_of("dockerd"), _pid_of("containerd")) if p is not None]
+    samples: dict[str, dict[str, list[float]]] = {}
+
+    def record(name: str, seconds: float, peak_mib: float) -> None:
+        entry = samples.setdefault(name, {"MB/s": [], "peak MiB": []})
+        entry["MB/s"].append(size / seconds / 1e6)
+        entry["peak MiB"].append(peak_mib)
+
+    def child(name: str, code: str, *args: str) -> None:
+        os.sync()  # the writes of the one before must not slow this one down
+        seconds, _, peak = _timed_child(code, *args)
+        record(name, seconds, peak / 1024)
+
+    def docker_cli(name: str, *argv: str) -> None:
+        os.sync()
+        _daemon_peak(daemons, reset=True)
+        seconds, _, _ = _timed_child(_CLI, "/nonexistent", "docker", *argv)
+        record(name, seconds, _daemon_peak(daemons, reset=False))
+
+    def forget_docker_blob(reg: pydock.Registry, repos: list[str]) -> None:
+        # dockerd remembers which repositories have the blob and mounts from them:
+        # unlink it there so that `docker push` uploads (pydock-bench/pd-* keep it).
+        for name in repos:
+            with contextlib.suppress(pydock.errors.PydockError):
+                reg.delete_blob(name, layer.digest)
+
+    with pydock.Registry(host) as reg:
         for r in range(rounds):
             layout = work / f"layout-{r}"
             oci = work / f"oci-{r}"
-            pulls = [
+            dk, pm = f"pydock-bench/dk-{mib}-{r}:1", f"pydock-bench/pm-{mib}-{r}:1"
+            skopeo = ("skopeo", "copy", "--quiet", "--src-tls-verify=false")
+            skopeo_push = ("skopeo", "copy", "--quiet", "--dest-tls-verify=false")
+            docker = "pull: docker (dockerd+containerd peak)"
+            pulls: list[tuple[str, str, tuple[str, ...]]] = [
                 ("pull: pydock", _REG_PULL_PYDOCK, (host, ref, str(layout))),
-                ("pull: skopeo", _SKOPEO, (f"docker://{host}/{ref}", f"oci:{oci}:1")),
-            ]
-            pushes = [
-                ("push: pydock", _REG_PUSH_PYDOCK, (host, f"pydock-bench/pd-{r}:1", str(layout))),
                 (
-                    "push: skopeo",
-                    _SKOPEO,
-                    (f"oci:{oci}:1", f"docker://{host}/pydock-bench/sk-{r}:1"),
+                    "pull: skopeo",
+                    _CLI,
+                    (_BLOB_CACHE, *skopeo, f"docker://{tagged}", f"oci:{oci}:1"),
+                ),
+                (docker, "", ("pull", "-q", tagged)),
+                (
+                    "pull: podman",
+                    _CLI,
+                    (_BLOB_CACHE, "podman", "pull", "-q", "--tls-verify=false", tagged),
                 ),
             ]
-            for group in (pulls, pushes):
-                for name, code, args in group if r % 2 == 0 else group[::-1]:
-                    seconds, _, peak = _timed_child(code, *args)
-                    entry = samples.setdefault(name, {"MB/s": [], "peak MiB": []})
-                    entry["MB/s"].append(size / seconds / 1e6)
-                    entry["peak MiB"].append(peak / 1024)
+            sk_dst = f"docker://{host}/pydock-bench/sk-{mib}-{r}:1"
+            pushes: list[tuple[str, str, tuple[str, ...]]] = [
+                (
+                    "push: pydock",
+                    _REG_PUSH_PYDOCK,
+                    (host, f"pydock-bench/pd-{mib}-{r}:1", str(layout)),
+                ),
+                ("push: skopeo", _CLI, (_BLOB_CACHE, *skopeo_push, f"oci:{oci}:1", sk_dst)),
+                ("push: docker (dockerd+containerd peak)", "", ("push", f"{host}/{dk}")),
+                (
+                    "push: podman",
+                    _CLI,
+                    (
+                        _BLOB_CACHE,
+                        "podman",
+                        "push",
+                        "-q",
+                        "--tls-verify=false",
+                        tagged,
+                        f"{host}/{pm}",
+                    ),
+                ),
+            ]
+            for name, code, args in pulls if r % 2 == 0 else pulls[::-1]:
+                if code:
+                    child(name, code, *args)
+                else:
+                    docker_cli(name, *args)
+            subprocess.run(["docker", "tag", tagged, f"{host}/{dk}"], check=True)
+            known = [repo] + [f"pydock-bench/dk-{mib}-{i}" for i in range(r)]
+            for name, code, args in pushes if r % 2 == 0 else pushes[::-1]:
+                if code:
+                    child(name, code, *args)
+                    continue
+                forget_docker_blob(reg, known)
+                docker_cli(name, *args)
+                reg.upload_blob(  # give the source repository its blob back
+                    repo,
+                    layout / blob_path(layer.digest),
+                    digest=layer.digest,
+                    mount_from=dk.split(":")[0],
+                )
+            subprocess.run(["docker", "rmi", "-f", tagged, f"{host}/{dk}"], capture_output=True)
+            subprocess.run(["podman", "rmi", "-f", tagged], check=False, capture_output=True)
             shutil.rmtree(layout, ignore_errors=True)
             shutil.rmtree(oci, ignore_errors=True)
-        return {
-            "layer MiB": size / 2**20,
-            "sha256 MB/s": sha_mbs,
-            "curl MB/s": curl_mbs,
-            "results": {n: {k: summarize(v) for k, v in m.items()} for n, m in samples.items()},
-        }
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return {
+        "layer MiB": size / 2**20,
+        "sha256 MB/s": sha_mbs,
+        "curl MB/s": statistics.median(curl),
+        "results": {n: {k: summarize(v) for k, v in m.items()} for n, m in samples.items()},
+    }
+
+
+def bench_registry(rounds: int, sizes: tuple[int, ...] = (256, 1024)) -> dict[str, Any]:
+    """Pull and push of an image with one random layer of each size, plain registry."""
+    import shutil
+    import tempfile
+
+    host = os.environ.get("PYDOCK_REGISTRY", "127.0.0.1:5000")
+    cases: dict[str, Any] = {}
+    for mib in sizes:
+        work = Path(tempfile.mkdtemp(prefix="pydock-bench-", dir=os.environ.get("TMPDIR")))
+        try:
+            cases[str(mib)] = _registry_case(host, mib, rounds, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return {"cases": cases}
 
 
 # -- report -------------------------------------------------------------------------
@@ -823,19 +933,36 @@ def report(res: dict[str, Any]) -> str:
             lines.append(f"| {name} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
         lines.append("")
     if "registry" in res:
-        rg = res["registry"]
-        lines += [
-            f"### registry pull and push of a {rg['layer MiB']:.0f} MiB layer, plain registry",
-            "",
-            f"Machine limits: sha256 on one core {rg['sha256 MB/s']:.0f} MB/s; "
-            f"curl download of the blob {rg['curl MB/s']:.0f} MB/s.",
-            "",
-            "| what | MB/s | peak RSS MiB |",
-            "|---|---|---|",
-        ]
-        for name, m in rg["results"].items():
-            lines.append(f"| {name} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
-        lines.append("")
+        for rg in res["registry"]["cases"].values():
+            lines += [
+                f"### registry pull and push of a {rg['layer MiB']:.0f} MiB layer, plain registry",
+                "",
+                f"Machine limits: sha256 on one core {rg['sha256 MB/s']:.0f} MB/s; "
+                f"curl download of the blob {rg['curl MB/s']:.0f} MB/s.",
+                "",
+                "| what | MB/s | peak RSS MiB |",
+                "|---|---|---|",
+            ]
+            found = rg["results"]
+            for name, m in found.items():
+                lines.append(f"| {name} | {fmt(m['MB/s'])} | {fmt(m['peak MiB'])} |")
+            lines.append("")
+            for way in ("pull", "push"):
+                mine = found.get(f"{way}: pydock")
+                if mine is None:
+                    continue
+                speed = mine["MB/s"]["median"]
+                ratios = [
+                    f"{name.split(': ', 1)[1].split(' (')[0]} {speed / m['MB/s']['median']:.2f}x"
+                    for name, m in found.items()
+                    if name.startswith(f"{way}: ") and name != f"{way}: pydock"
+                ]
+                lines.append(
+                    f"- {way}: pydock / "
+                    + ", ".join(ratios)
+                    + f"; {speed / rg['sha256 MB/s']:.0%} of the sha256 limit"
+                )
+            lines.append("")
     if "save" in res:
         sv = res["save"]
         lines += [

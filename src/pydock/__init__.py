@@ -61,7 +61,13 @@ if TYPE_CHECKING:
     )
     from pydock._core.models import EngineInfo, EngineVersion
     from pydock._core.reference import ImageReference
-    from pydock._core.registry import Descriptor, ImageIndex, ImageManifest, Platform
+    from pydock._core.registry import (
+        CopyProgress,
+        Descriptor,
+        ImageIndex,
+        ImageManifest,
+        Platform,
+    )
     from pydock._core.retry import RetryPolicy
     from pydock._sync._builder import ImageBuilder
     from pydock._sync._client import Client
@@ -106,6 +112,7 @@ _LAZY: dict[str, str] = {
     "ContainerState": "pydock._core.containers",
     "ContainerStats": "pydock._core.containers",
     "Containers": "pydock._sync._containers",
+    "CopyProgress": "pydock._core.registry",
     "DEFAULT_TIMEOUT": "pydock._async._client",
     "Descriptor": "pydock._core.registry",
     "DockerIgnore": "pydock._core.dockerignore",
@@ -181,6 +188,7 @@ __all__ = [
     "ContainerState",
     "ContainerStats",
     "Containers",
+    "CopyProgress",
     "DEFAULT_TIMEOUT",
     "Descriptor",
     "DockerIgnore",

@@ -24,6 +24,7 @@ from pydock._core.auth import RegistryAuth
 from pydock._core.registry import (
     OCI_INDEX,
     OCI_MANIFEST,
+    CopyProgress,
     ImageIndex,
     ImageManifest,
     compute_digest,
@@ -355,6 +356,86 @@ async def test_referrers_use_the_fallback_tag(registry: RegistryServer) -> None:
 
 
 @pytest.mark.anyio
+async def test_begin_copy_reports_typed_progress(
+    registry: RegistryServer, auth_registry: RegistryServer
+) -> None:
+    repo, dst = unique(), unique()
+    async with AsyncRegistry(registry.host) as reg:
+        with pytest.raises(errors.InvalidReference):
+            reg.begin_copy("Not A Reference", f"{dst}:1")  # raised before any request
+        pushed = await push_random_image(reg, repo, "1", size=20 << 20)
+        layer = pushed.layers[0]
+        async with AsyncRegistry(
+            auth_registry.host,
+            auth=(auth_registry.username or "", auth_registry.password or ""),
+            ca_cert=auth_registry.ca_cert,
+        ) as target:
+            called: list[CopyProgress] = []
+            to = f"{auth_registry.host}/{dst}:1"
+            async with reg.begin_copy(
+                f"{repo}:1", to, target=target, progress=called.append
+            ) as operation:
+                events: list[CopyProgress] = []
+                async for event in operation:
+                    events.append(event)
+                digest = await operation.result()
+            assert digest == pushed.digest
+            assert events == called
+            moving = [e for e in events if e.digest == layer.digest]
+            assert moving[0] == CopyProgress(
+                layer.digest, "copying", 0, layer.size, layer.media_type
+            )
+            sent = [e.done for e in moving if e.phase == "copying"]
+            assert len(sent) >= 3  # 20 MiB: a report every 8 MiB
+            assert sent == sorted(sent)
+            assert sent[-1] < layer.size
+            assert moving[-1] == CopyProgress(
+                layer.digest, "done", layer.size, layer.size, layer.media_type
+            )
+            size = len(pushed.raw)
+            assert events[-1] == CopyProgress(digest, "done", size, size, pushed.media_type)
+            assert await target.resolve(f"{dst}:1") == digest
+            # Again: the destination has every blob.
+            again: list[CopyProgress] = []
+            assert await reg.copy(f"{repo}:1", to, target=target, progress=again.append) == digest
+            assert [e.phase for e in again] == ["exists", "exists", "done"]
+        # Within one registry, blobs are mounted from the source repository.
+        mounted: list[CopyProgress] = []
+        await reg.copy(f"{repo}:1", f"{dst}:1", progress=mounted.append)
+        assert sorted(e.phase for e in mounted[:-1]) == ["mounted", "mounted"]
+        assert {e.digest for e in mounted[:-1]} == {layer.digest, pushed.config.digest}
+
+
+# Stopping a copy mid-blob cancels it; on trio the suspended body iterators of
+# the cancelled answers (httpx's and the transport's async generators) are
+# finalized by the garbage collector, which trio reports as a ResourceWarning.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.anyio
+async def test_copy_left_half_way_stops_and_tags_nothing(
+    registry: RegistryServer, auth_registry: RegistryServer
+) -> None:
+    repo = unique()
+    left = f"{auth_registry.host}/{unique()}:1"
+    async with AsyncRegistry(registry.host) as reg:
+        await push_random_image(reg, repo, "1", size=20 << 20)
+        async with AsyncRegistry(
+            auth_registry.host,
+            auth=(auth_registry.username or "", auth_registry.password or ""),
+            ca_cert=auth_registry.ca_cert,
+        ) as target:
+            async with reg.begin_copy(f"{repo}:1", left, target=target) as operation:
+                first = await operation.__anext__()
+                assert first.phase == "copying"
+            assert operation.done
+            with pytest.raises((errors.ManifestUnknown, errors.NameUnknown)):
+                await target.resolve(left)
+            # The client still works after the cancelled copy.
+            assert await reg.copy(f"{repo}:1", left, target=target) == await reg.resolve(
+                f"{repo}:1"
+            )
+
+
+@pytest.mark.anyio
 async def test_basic_auth_registry(auth_registry: RegistryServer) -> None:
     async with AsyncRegistry(auth_registry.host, env=NO_CONFIG) as anonymous:
         assert await anonymous.ping()
@@ -365,6 +446,8 @@ async def test_basic_auth_registry(auth_registry: RegistryServer) -> None:
             await anonymous.login(auth_registry.username or "", "wrong password")
         await anonymous.login(auth_registry.username or "", auth_registry.password or "")
         assert (await anonymous.resolve(BASE)).startswith("sha256:")
+    # Stored only with store=True:
+    assert not Path(NO_CONFIG["DOCKER_CONFIG"]).exists()  # noqa: ASYNC240, RUF100
 
 
 @pytest.mark.anyio
@@ -464,6 +547,68 @@ async def test_dropped_connection_mid_blob_is_resumed(proxy: FaultProxy, tmp_pat
     assert ranges[1] is not None
     assert ranges[1].startswith("bytes=")
     assert ranges[1] != "bytes=0-"
+
+
+@pytest.mark.anyio
+async def test_multi_mib_blob_resumed_verified_or_refused(
+    proxy: FaultProxy, registry: RegistryServer, tmp_path: Path
+) -> None:
+    # Big enough that hashing runs on its own thread while the chunks are written.
+    repo = unique()
+    data = os.urandom(6 << 20)
+    async with AsyncRegistry(registry.host) as direct:
+        blob = await direct.upload_blob(repo, data)
+    async with AsyncRegistry(proxy.url) as reg:
+        proxy.drop_blob = 1
+        path = await reg.download_blob(repo, blob.digest, tmp_path / "resumed")
+        assert path.read_bytes() == data
+        ranges = [h.get("Range") for m, p, h in proxy.seen if "/blobs/sha" in p and m == "GET"]
+        assert ranges[-1] == f"bytes={len(data) // 2}-"  # resumed where the answer broke
+        proxy.corrupt_blobs = True
+        with pytest.raises(errors.DigestMismatch):
+            await reg.download_blob(repo, blob.digest, tmp_path / "corrupt")
+    assert sorted(os.listdir(tmp_path)) == ["resumed"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("from_file", [True, False])
+async def test_chunk_refused_with_416_resumes_from_the_upload_status(
+    proxy: FaultProxy, registry: RegistryServer, tmp_path: Path, from_file: bool
+) -> None:
+    repo = unique()
+    data = os.urandom(300_000)
+    source = tmp_path / "blob"
+    source.write_bytes(data)
+    async with AsyncRegistry(proxy.url, chunk_size=64 * 1024) as reg:
+        proxy.check_ranges = True  # 416 for a chunk at the wrong offset, as the spec says
+        proxy.short_patch = 1  # the first chunk loses its second half on the way
+        blob = await reg.upload_blob(repo, source if from_file else data)
+    assert blob.digest == compute_digest(data)
+    patches = [
+        next(v for k, v in h.items() if k.lower() == "content-range")
+        for m, _, h in proxy.seen
+        if m == "PATCH"
+    ]
+    # The client believed 64 KiB arrived; the registry had 32 KiB, so the next
+    # chunk was refused with 416; the upload's status said where to go on.
+    assert patches[:3] == ["0-65535", "65536-131071", "32768-98303"]
+    assert [s for m, _, s in proxy.answers if m == "PATCH"][:3] == [202, 416, 202]
+    status = [s for m, p, s in proxy.answers if "/blobs/uploads/" in p and m == "GET"]
+    assert status == [204]
+    async with AsyncRegistry(registry.host) as direct:
+        out = await direct.download_blob(repo, blob.digest, tmp_path / "out")
+    assert out.read_bytes() == data
+    # Registry 2.8 alone appends a misplaced chunk: the digest check at the end
+    # refuses the blob, and the upload is cancelled at its latest URL.
+    proxy.check_ranges = False
+    proxy.answers.clear()
+    other = os.urandom(300_000)
+    async with AsyncRegistry(proxy.url, chunk_size=64 * 1024) as reg:
+        proxy.short_patch = 1
+        with pytest.raises(errors.DigestInvalid):
+            await reg.upload_blob(repo, other)
+        assert not await reg.blob_exists(repo, compute_digest(other))
+    assert [s for m, _, s in proxy.answers if m == "DELETE"] == [204]
 
 
 @pytest.mark.anyio

@@ -7,6 +7,16 @@ Faults (attributes, set by a test before it calls):
 * ``drop_blob``: send the next N blob bodies half-way, then drop the connection.
 * ``redirect_blobs``: answer blob GETs with ``307`` to a second listener (another
   origin) that serves the blob and records the ``Authorization`` it got.
+* ``short_patch``: for the next N upload ``PATCH`` chunks, forward only the first
+  half of the body (as if the rest were lost on the way) and hide the
+  registry's ``Range`` from the client, who then believes the whole chunk
+  arrived, so its next chunk starts at the wrong offset.
+* ``check_ranges``: check each ``PATCH``'s ``Content-Range`` against the upload's
+  real size (asked from the registry) and answer ``416`` with the registry's
+  ``Range`` when it does not start there, as the distribution spec (and
+  registry 3) does; registry 2.8 itself ignores ``Content-Range`` and appends.
+
+Every answer the client gets is recorded in ``answers`` as ``(method, path, status)``.
 """
 
 from __future__ import annotations
@@ -16,7 +26,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host"}
+# Host is passed on, so the registry's Location headers point back at the proxy.
+_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
 class FaultProxy:
@@ -29,6 +40,9 @@ class FaultProxy:
         self.retry_after = "0"
         self.drop_blob = 0
         self.redirect_blobs = False
+        self.short_patch = 0
+        self.check_ranges = False
+        self.answers: list[tuple[str, str, int]] = []
         self.seen: list[tuple[str, str, dict[str, str]]] = []
         self.redirected_auth: list[str | None] = []
         self.lock = threading.Lock()
@@ -67,11 +81,27 @@ class FaultProxy:
                     return
                 conn = http.client.HTTPConnection(proxy.upstream, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+                if self.command == "PATCH" and proxy.check_ranges and self._range_refused(conn):
+                    conn.close()
+                    return
+                with proxy.lock:
+                    short = self.command == "PATCH" and proxy.short_patch > 0 and len(body) > 1
+                    proxy.short_patch -= 1 if short else 0
+                if short:
+                    body = body[: len(body) // 2]
+                    for name in list(headers):
+                        if name.lower() == "content-range":
+                            start = int(headers.pop(name).split("-")[0])
+                            headers["Content-Range"] = f"{start}-{start + len(body) - 1}"
+                        elif name.lower() == "content-length":
+                            headers[name] = str(len(body))
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read() if self.command != "HEAD" else b""
                 conn.close()
                 out = {k: v for k, v in answer.getheaders() if k.lower() not in _HOP}
+                if short:
+                    out = {k: v for k, v in out.items() if k.lower() != "range"}
                 if is_blob_get and proxy.corrupt_blobs and data:
                     data = bytes([data[0] ^ 0xFF]) + data[1:]
                 if drop and data:
@@ -89,6 +119,25 @@ class FaultProxy:
                     return
                 self._reply(answer.status, out, data, head=self.command == "HEAD")
 
+            def _range_refused(self, conn: http.client.HTTPConnection) -> bool:
+                """Answer 416 when the chunk does not start at the upload's size."""
+                sent = self.headers.get("Content-Range")
+                if not sent:
+                    return False
+                conn.request("GET", self.path, headers={"Host": self.headers["Host"]})
+                status = conn.getresponse()
+                status.read()
+                end = int((status.getheader("Range") or "0-0").split("-")[1])
+                size = end + 1 if end > 0 else 0
+                if int(sent.split("-")[0]) == size:
+                    return False
+                out = {"Range": status.getheader("Range") or "0-0"}
+                if status.getheader("Location"):
+                    out["Location"] = status.getheader("Location") or ""
+                body = b'{"errors":[{"code":"RANGE_INVALID","message":"invalid content range"}]}'
+                self._reply(416, out, body)
+                return True
+
             @property
             def server_is_side(self) -> bool:
                 return bool(getattr(self.server, "is_side", False))
@@ -96,6 +145,8 @@ class FaultProxy:
             def _reply(
                 self, status: int, headers: dict[str, str], body: bytes, head: bool = False
             ) -> None:
+                if not self.server_is_side:
+                    proxy.answers.append((self.command, self.path, status))
                 self.send_response(status)
                 for k, v in headers.items():
                     if k.lower() != "content-length":

@@ -15,7 +15,7 @@ import os
 import ssl
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -25,13 +25,16 @@ from tenacity import AsyncRetrying
 
 from pydock import errors
 from pydock._async._backend import (
+    BackgroundDigest,
     Lock,
     monotonic,
     open_file,
+    pump_events,
     run_parallel,
     run_process,
     sleep,
     to_thread,
+    write_chunks,
 )
 from pydock._async._client import (
     DEFAULT_TIMEOUT,
@@ -42,6 +45,8 @@ from pydock._async._client import (
     _WaitDecision,
     transport_error,
 )
+from pydock._async._operation import AsyncOperation, Done
+from pydock._async._transport import AsyncEngineTransport
 from pydock._core import credentials as creds
 from pydock._core.auth import RegistryAuth
 from pydock._core.config import load_docker_config
@@ -52,6 +57,8 @@ from pydock._core.registry import (
     OCI_LAYOUT_FILE,
     REF_NAME_ANNOTATION,
     AuthState,
+    CopyPhase,
+    CopyProgress,
     Descriptor,
     Digester,
     ImageIndex,
@@ -93,6 +100,9 @@ READ_SIZE = 1 << 20
 #: Blobs up to this size are uploaded in one PUT; bigger ones in PATCH chunks of this size.
 DEFAULT_CHUNK_SIZE = 64 << 20
 _CATALOG_SCOPE = "registry:catalog:*"
+_O_BINARY: int = getattr(os, "O_BINARY", 0)
+#: A copy reports a blob's progress each time this many more bytes have gone.
+_PROGRESS_STEP = 8 << 20
 _CERT_DIRS = ("/etc/docker/certs.d", "/etc/containers/certs.d")
 
 
@@ -188,6 +198,42 @@ def _ssl_context(
     return context
 
 
+_PROXY_VARS = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+
+
+def _own_transports(
+    bases: Sequence[str], verify: ssl.SSLContext | bool
+) -> dict[str, httpx.AsyncBaseTransport] | None:
+    """pydock's own HTTP/1.1 transport for the registry's origins (large reads, no copies).
+
+    httpx's default transport reads 64 KiB at a time through h11 and caps a
+    blob download well below what the loopback allows. Other origins (blob
+    storage a registry redirects to) keep httpx's transport, and so does
+    everything when a proxy is configured in the environment.
+    """
+    if any(name.lower() in _PROXY_VARS for name in os.environ):
+        return None
+    mounts: dict[str, httpx.AsyncBaseTransport] = {}
+    for base in bases:
+        parts = urllib.parse.urlsplit(base)
+        if parts.hostname is None:
+            continue
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        context: ssl.SSLContext | None = None
+        if parts.scheme == "https":
+            if isinstance(verify, ssl.SSLContext):
+                context = verify
+            else:
+                context = ssl.create_default_context()
+                if not verify:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+        mounts[f"{parts.scheme}://{parts.netloc}"] = AsyncEngineTransport(
+            host=parts.hostname, port=port, ssl_context=context, server_hostname=parts.hostname
+        )
+    return mounts or None
+
+
 def _registry_target(url: httpx.URL) -> str:
     """How an error message names the registry a request went to."""
     return f"the registry at {url.scheme}://{url.netloc.decode()}"
@@ -263,21 +309,55 @@ def _hash_file(path: str) -> tuple[str, int]:
 
 
 class _VerifiedBody:
-    """A blob answer's body as an upload body, hashed as it passes.
+    """A blob answer's body as an upload body, hashed (on another core) as it passes.
 
-    The last read raises :class:`~pydock.errors.DigestMismatch` when the bytes
-    do not match, which aborts the upload before the registry commits it.
+    The last chunk is held back until the whole blob is verified: when the
+    bytes do not match, :class:`~pydock.errors.DigestMismatch` aborts the
+    upload before the registry has all of it. A plain iterator (not a
+    generator), so that an upload cancelled half-way leaves nothing to
+    finalize; :meth:`aclose` stops the hashing thread.
     """
 
-    def __init__(self, response: httpx.Response, expected: str, size: int | None) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        expected: str,
+        size: int | None,
+        report: Callable[[int], None] | None = None,
+    ) -> None:
         self._response = response
         self._digester = Digester(expected)
+        self._hasher = BackgroundDigest(self._digester.update)
         self._size = size
+        self._report = report
+        self._next_report = _PROGRESS_STEP
+        self._chunks: AsyncIterator[bytes] | None = None
+        self._held: bytes | None = None
+        self._ended = False
+        self.sent = 0
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._response.aiter_bytes(READ_SIZE):
-            self._digester.update(chunk)
-            yield chunk
+    def __aiter__(self) -> _VerifiedBody:
+        return self
+
+    def _hand_on(self, chunk: bytes) -> bytes:
+        self.sent += len(chunk)
+        if self._report is not None and self.sent >= self._next_report:
+            self._next_report = self.sent + _PROGRESS_STEP
+            self._report(self.sent)
+        return chunk
+
+    async def __anext__(self) -> bytes:
+        if self._ended:
+            raise StopAsyncIteration
+        if self._chunks is None:
+            self._chunks = self._response.aiter_bytes()
+        async for chunk in self._chunks:
+            await self._hasher.feed(chunk)
+            held, self._held = self._held, chunk
+            if held is not None:
+                return self._hand_on(held)
+        self._ended = True
+        await self._hasher.finish()
         request = self._response.request
         self._digester.verify(what="blob", method=request.method, path=request.url.path)
         if self._size is not None and self._digester.size != self._size:
@@ -288,6 +368,18 @@ class _VerifiedBody:
                 method=request.method,
                 path=request.url.path,
             )
+        if self._held is None:
+            raise StopAsyncIteration
+        held, self._held = self._held, None
+        return self._hand_on(held)
+
+    async def aclose(self) -> None:
+        """Stop reading: close the source's iterator and the hashing thread."""
+        self._ended = True
+        close = getattr(self._chunks, "aclose", None)
+        if close is not None:
+            await close()
+        await self._hasher.aclose()
 
 
 class _FileBody:
@@ -415,9 +507,11 @@ class AsyncRegistry:
         self._warned: set[str] = set()
         self._owned: list[AsyncRegistry] = []
         verify_arg = _ssl_context(self.host, ca_cert, False if insecure else verify)
+        mounts = None if transport is not None else _own_transports(self._candidates, verify_arg)
         self._http = httpx.AsyncClient(
             verify=verify_arg,
             transport=transport,
+            mounts=mounts,
             timeout=self._timeout,
             headers={"User-Agent": _USER_AGENT},
             follow_redirects=False,
@@ -934,46 +1028,59 @@ class AsyncRegistry:
         partial = target.parent / f".{target.name}.{uuid.uuid4().hex[:12]}.partial"
         path = f"/v2/{repo}/blobs/{digest}"
         digester = Digester(digest)
+        # The hash runs on a thread of its own (the second core) while the
+        # chunks are received and written; chunks are written as received, a
+        # MiB at a time with one writev (no joining copy).
+        hasher = BackgroundDigest(digester.update)
         scopes = (repository_scope(repo, "pull"),)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o644)
         try:
-            async with await open_file(partial, "wb") as out:
-                failures = 0
-                while True:
-                    headers = {"Range": f"bytes={digester.size}-"} if digester.size else {}
-                    response = await self._request(
-                        "GET", path, scopes=scopes, headers=headers, stream=True
-                    )
-                    pending: list[bytes] = []
-                    try:
-                        if digester.size and response.status_code != 206:
-                            await out.seek(0)
-                            await out.truncate()
-                            digester.reset()
-                        buffered = 0
-                        # Chunks as they arrive (a broken answer loses none), written by the MiB.
-                        async for chunk in response.aiter_bytes():
-                            digester.update(chunk)
-                            pending.append(chunk)
-                            buffered += len(chunk)
-                            if buffered >= READ_SIZE:
-                                await out.write(b"".join(pending))
-                                pending.clear()
-                                buffered = 0
-                        break
-                    except httpx.TransportError as exc:
-                        failures += 1
-                        if failures >= max(self._retry.attempts, 2):
-                            raise errors.TransportError(
-                                f"the blob download kept breaking: {exc}", method="GET", path=path
-                            ) from exc
-                        log.info("blob %s broke at byte %d: resuming", digest, digester.size)
-                    finally:
-                        if pending:
-                            await out.write(b"".join(pending))
-                        await response.aclose()
+            written = 0
+            failures = 0
+            while True:
+                headers = {"Range": f"bytes={written}-"} if written else {}
+                response = await self._request(
+                    "GET", path, scopes=scopes, headers=headers, stream=True
+                )
+                pending: list[bytes] = []
+                buffered = 0
+                try:
+                    if written and response.status_code != 206:
+                        await hasher.finish()
+                        digester.reset()
+                        os.ftruncate(fd, 0)
+                        os.lseek(fd, 0, os.SEEK_SET)
+                        written = 0
+                    # Chunks as they arrive (a broken answer loses none).
+                    async for chunk in response.aiter_bytes():
+                        await hasher.feed(chunk)
+                        pending.append(chunk)
+                        buffered += len(chunk)
+                        if buffered >= READ_SIZE:
+                            written += await to_thread(write_chunks, fd, pending)
+                            pending = []
+                            buffered = 0
+                    break
+                except httpx.TransportError as exc:
+                    failures += 1
+                    if failures >= max(self._retry.attempts, 2):
+                        raise errors.TransportError(
+                            f"the blob download kept breaking: {exc}", method="GET", path=path
+                        ) from exc
+                    log.info("blob %s broke at byte %d: resuming", digest, written + buffered)
+                finally:
+                    if pending:
+                        written += await to_thread(write_chunks, fd, pending)
+                    await response.aclose()
+            os.close(fd)
+            fd = -1
+            await hasher.finish()
             digester.verify(what="blob", method="GET", path=path)
             os.replace(partial, target)
         except BaseException:
+            await hasher.aclose()
+            if fd >= 0:
+                os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(partial)
             raise
@@ -1031,12 +1138,12 @@ class AsyncRegistry:
         location = await self._start_upload(repo, blob_digest, mount_from)
         if location is None:
             return descriptor
+        if size > self._chunk_size:
+            await self._chunked_upload(repo, location, blob_digest, source, size)
+            return descriptor
         try:
-            if size <= self._chunk_size:
-                body: Any = source if path is None else _FileBody(path, 0, size)
-                await self._finish_upload(repo, location, blob_digest, body, size)
-            else:
-                await self._chunked_upload(repo, location, blob_digest, source, size)
+            body: Any = source if path is None else _FileBody(path, 0, size)
+            await self._finish_upload(repo, location, blob_digest, body, size)
         except BaseException:
             await self._cancel_upload(repo, location)
             raise
@@ -1083,6 +1190,18 @@ class AsyncRegistry:
     async def _chunked_upload(
         self, repo: str, location: str, digest: str, source: Any, size: int
     ) -> None:
+        """PATCH ``source`` in chunks, then PUT the digest; on failure, cancel at the latest URL."""
+        latest = [location]  # _send_chunks keeps it at the upload's latest URL
+        try:
+            await self._send_chunks(repo, latest, digest, source, size)
+        except BaseException:
+            await self._cancel_upload(repo, latest[0])
+            raise
+
+    async def _send_chunks(
+        self, repo: str, latest: list[str], digest: str, source: Any, size: int
+    ) -> None:
+        location = latest[0]
         scopes = (repository_scope(repo, "pull", "push"),)
         step = self._chunk_size
         offset = 0
@@ -1113,6 +1232,7 @@ class AsyncRegistry:
                 if failures >= max(self._retry.attempts, 2):
                     raise
                 location, offset = await self._upload_status(repo, location)
+                latest[0] = location
                 continue
             if response.status_code == 416:
                 failures += 1
@@ -1124,10 +1244,11 @@ class AsyncRegistry:
                         path=response.request.url.path,
                     )
                 location, offset = await self._upload_status(repo, location)
+                latest[0] = location
                 continue
             new_location = response.headers.get("location")
             if new_location:
-                location = resolve_location(str(response.url), new_location)
+                location = latest[0] = resolve_location(str(response.url), new_location)
             step = chunk_size(step, response.headers.get("oci-chunk-min-length"))
             reported = parse_range_end(response.headers.get("range"))
             offset = reported if reported else offset + length
@@ -1171,6 +1292,28 @@ class AsyncRegistry:
         self._owned.append(other)
         return other
 
+    def begin_copy(
+        self,
+        src: str | ImageReference,
+        dst: str | ImageReference,
+        *,
+        platforms: Sequence[str | Platform] | None = None,
+        target: AsyncRegistry | None = None,
+        progress: Callable[[CopyProgress], object] | None = None,
+    ) -> AsyncOperation[CopyProgress, str]:
+        """Start copying an image; iterate the operation for :class:`CopyProgress` events.
+
+        Nothing is sent until the operation is iterated or ``result()`` is
+        awaited. See :meth:`copy` for the arguments; the result is the digest
+        of the manifest put at ``dst``.
+
+        Raises:
+            InvalidReference: ``src`` or ``dst`` is not a valid reference (raised here).
+        """
+        s_ref = _parse_ref(src, self.host)
+        d_ref = _parse_ref(dst, self.host)
+        return AsyncOperation(self._copy_steps(s_ref, d_ref, platforms, target), progress)
+
     async def copy(
         self,
         src: str | ImageReference,
@@ -1178,13 +1321,15 @@ class AsyncRegistry:
         *,
         platforms: Sequence[str | Platform] | None = None,
         target: AsyncRegistry | None = None,
+        progress: Callable[[CopyProgress], object] | None = None,
     ) -> str:
         """Copy an image from one repository or registry to another, with no engine.
 
         Blobs stream from the source to the destination (no temporary files),
-        are skipped when the destination has them, and are mounted across
-        repositories of the same registry. Manifests are put as their exact
-        bytes, so digests are kept.
+        hashed on the way, are skipped when the destination has them, and are
+        mounted across repositories of the same registry. Manifests are put as
+        their exact bytes, so digests are kept. The same as
+        ``begin_copy(...).result()``.
 
         Args:
             src: ``repo:tag`` on this registry, or ``host/repo:tag`` on another.
@@ -1193,16 +1338,49 @@ class AsyncRegistry:
                 index is put, so its digest differs); ``None`` copies all.
             target: The client to use for ``dst``'s registry (else one is made
                 with credentials from docker's config).
+            progress: Called with every :class:`CopyProgress` event.
 
         Returns:
             The digest of the manifest put at ``dst``.
 
         Raises:
+            InvalidReference: ``src`` or ``dst`` is not a valid reference.
             ManifestUnknown: ``src`` does not exist or has none of ``platforms``.
             DigestMismatch: A blob arrived corrupt (nothing is committed).
         """
-        s_ref = _parse_ref(src, self.host)
-        d_ref = _parse_ref(dst, self.host)
+        async with self.begin_copy(
+            src, dst, platforms=platforms, target=target, progress=progress
+        ) as operation:
+            return await operation.result()
+
+    async def _copy_steps(
+        self,
+        s_ref: _Ref,
+        d_ref: _Ref,
+        platforms: Sequence[str | Platform] | None,
+        target: AsyncRegistry | None,
+    ) -> AsyncGenerator[CopyProgress | Done[str], None]:
+        result: list[str] = []
+
+        async def work(emit: Callable[[CopyProgress], None]) -> None:
+            result.append(await self._copy(s_ref, d_ref, platforms, target, emit))
+
+        events = pump_events(work)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()  # here, not later in another task
+        yield Done(result[0])
+
+    async def _copy(
+        self,
+        s_ref: _Ref,
+        d_ref: _Ref,
+        platforms: Sequence[str | Platform] | None,
+        target: AsyncRegistry | None,
+        emit: Callable[[CopyProgress], None],
+    ) -> str:
         source = self._registry_for(s_ref, None)
         dest = self._registry_for(d_ref, target)
         top = await source._fetch_manifest(s_ref.repository, s_ref.target)
@@ -1214,13 +1392,15 @@ class AsyncRegistry:
                     f"{s_ref} has no manifest for {wanted}", status_code=404
                 )
             top = top.filtered(chosen)
-        await self._copy_tree(source, s_ref.repository, dest, d_ref.repository, top)
+        await self._copy_tree(source, s_ref.repository, dest, d_ref.repository, top, emit)
         tag = d_ref.tag or (s_ref.tag if d_ref.digest is None else None)
         put_ref = _Ref(d_ref.host, d_ref.repository, tag, None if tag else top.digest)
-        return await dest.put_manifest(
+        digest = await dest.put_manifest(
             ImageReference(put_ref.host, put_ref.repository, put_ref.tag, put_ref.digest),
             top,
         )
+        emit(CopyProgress(digest, "done", len(top.raw), len(top.raw), top.media_type))
+        return digest
 
     async def _copy_tree(
         self,
@@ -1229,17 +1409,20 @@ class AsyncRegistry:
         dest: AsyncRegistry,
         d_repo: str,
         manifest: Manifest,
+        emit: Callable[[CopyProgress], None],
     ) -> None:
         if isinstance(manifest, ImageIndex):
             for child in manifest.manifests:
                 found = await source._fetch_manifest(s_repo, child.digest)
-                await self._copy_tree(source, s_repo, dest, d_repo, found)
+                await self._copy_tree(source, s_repo, dest, d_repo, found, emit)
                 await dest.put_manifest(
                     ImageReference(dest.host, d_repo, None, found.digest), found
                 )
+                size = len(found.raw)
+                emit(CopyProgress(found.digest, "done", size, size, found.media_type))
             return
         jobs = [
-            functools.partial(self._copy_blob, source, s_repo, dest, d_repo, blob)
+            functools.partial(self._copy_blob, source, s_repo, dest, d_repo, blob, emit)
             for blob in manifest.blobs
         ]
         await run_parallel(jobs, self._concurrency)
@@ -1251,12 +1434,18 @@ class AsyncRegistry:
         dest: AsyncRegistry,
         d_repo: str,
         blob: Descriptor,
+        emit: Callable[[CopyProgress], None],
     ) -> None:
+        def event(phase: CopyPhase, done: int) -> CopyProgress:
+            return CopyProgress(blob.digest, phase, done, blob.size, blob.media_type)
+
         if await dest.blob_exists(d_repo, blob.digest):
+            emit(event("exists", blob.size))
             return
         mount = s_repo if source is dest else None
         location = await dest._start_upload(d_repo, blob.digest, mount)
         if location is None:
+            emit(event("mounted", blob.size))
             return
         try:
             response = await source._request(
@@ -1266,13 +1455,20 @@ class AsyncRegistry:
                 stream=True,
             )
             try:
-                body = _VerifiedBody(response, blob.digest, blob.size)
-                await dest._finish_upload(d_repo, location, blob.digest, body, blob.size)
+                emit(event("copying", 0))
+                body = _VerifiedBody(
+                    response, blob.digest, blob.size, lambda sent: emit(event("copying", sent))
+                )
+                try:
+                    await dest._finish_upload(d_repo, location, blob.digest, body, blob.size)
+                finally:
+                    await body.aclose()
             finally:
                 await response.aclose()
         except BaseException:
             await dest._cancel_upload(d_repo, location)
             raise
+        emit(event("done", blob.size))
 
     # -- OCI image layout ----------------------------------------------------
 

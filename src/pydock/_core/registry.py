@@ -47,6 +47,8 @@ __all__ = [
     "OCI_MANIFEST",
     "AuthAction",
     "AuthState",
+    "CopyPhase",
+    "CopyProgress",
     "Descriptor",
     "Digester",
     "ImageIndex",
@@ -686,6 +688,33 @@ class UploadProgress:
 
     location: str
     offset: int = 0
+
+
+CopyPhase = Literal["exists", "mounted", "copying", "done"]
+
+
+@attrs.frozen
+class CopyProgress:
+    """One step of a registry-to-registry copy (``Registry.begin_copy``).
+
+    Every blob gets either ``"exists"`` (the destination has it: skipped),
+    ``"mounted"`` (mounted from another repository of the same registry), or
+    ``"copying"`` events as its bytes move, then ``"done"`` once the
+    destination has committed it. Each manifest put gets one ``"done"``.
+
+    Attributes:
+        digest: The digest of the blob or manifest.
+        phase: ``"exists"``, ``"mounted"``, ``"copying"`` or ``"done"``.
+        done: Bytes sent so far (the full size once skipped, mounted or done).
+        total: The size of the blob or manifest.
+        media_type: Its media type.
+    """
+
+    digest: str
+    phase: CopyPhase
+    done: int
+    total: int
+    media_type: str = ""
 
 
 # --------------------------------------------------------------------------- scopes
