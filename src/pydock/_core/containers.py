@@ -25,6 +25,7 @@ __all__ = [
     "ContainerEvent",
     "ContainerState",
     "ContainerStats",
+    "ContainerSettings",
     "CreateOptions",
     "ExecResult",
     "Healthcheck",
@@ -881,23 +882,19 @@ def docker_since(value: datetime | float | int | str | None) -> str | None:
     return value
 
 
-class CreateOptions(TypedDict, total=False):
-    """The container settings ``run()`` and ``create()`` take as keyword arguments.
+class ContainerSettings(TypedDict, total=False):
+    """The container settings that ``create()``, ``run()`` and ``pydock.testing`` pass on as is.
 
     See :func:`build_create_body` for what each becomes.
     """
 
-    name: str | None
     restart: RestartPolicy | str | Mapping[str, Any] | None
-    ports: PortsArg | None
-    environment: Mapping[str, Any] | Sequence[str] | None
     volumes: VolumesArg | None
     user: str | None
     workdir: str | None
     entrypoint: str | Sequence[str] | None
     tty: bool
     stdin_open: bool
-    labels: Mapping[str, str] | None
     hostname: str | None
     network_mode: str | None
     mem_limit: int | str | None
@@ -907,3 +904,15 @@ class CreateOptions(TypedDict, total=False):
     privileged: bool
     cap_add: Sequence[str] | None
     extra_hosts: Mapping[str, str] | None
+
+
+class CreateOptions(ContainerSettings, total=False):
+    """The container settings ``run()`` and ``create()`` take as keyword arguments.
+
+    See :func:`build_create_body` for what each becomes.
+    """
+
+    name: str | None
+    ports: PortsArg | None
+    environment: Mapping[str, Any] | Sequence[str] | None
+    labels: Mapping[str, str] | None

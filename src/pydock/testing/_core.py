@@ -15,16 +15,14 @@ import re
 import socket
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 from urllib.parse import urlsplit
 
 import attrs
 
 from pydock._core.containers import (
-    Healthcheck,
+    ContainerSettings,
     PortBinding,
-    RestartPolicy,
-    VolumesArg,
     normalize_port,
 )
 from pydock.errors import PydockError
@@ -1072,29 +1070,12 @@ def needs_sweep(base_url: str) -> bool:
 # --------------------------------------------------------------------------- networks, volumes
 
 
-class RunOptions(TypedDict, total=False):
+class RunOptions(ContainerSettings, total=False):
     """Container settings :func:`run_container` passes on to ``containers.run``.
 
     The same meaning as there; ``name``, ``ports``, ``environment`` and
     ``labels`` are named arguments of :func:`run_container` itself.
     """
-
-    restart: RestartPolicy | str | Mapping[str, Any] | None
-    volumes: VolumesArg | None
-    user: str | None
-    workdir: str | None
-    entrypoint: str | Sequence[str] | None
-    tty: bool
-    stdin_open: bool
-    hostname: str | None
-    network_mode: str | None
-    mem_limit: int | str | None
-    nano_cpus: int | None
-    cpus: float | None
-    healthcheck: Healthcheck | Mapping[str, Any] | None
-    privileged: bool
-    cap_add: Sequence[str] | None
-    extra_hosts: Mapping[str, str] | None
 
 
 @attrs.frozen
