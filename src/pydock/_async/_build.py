@@ -12,7 +12,15 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from pydock._async._images import AuthLike, _credentials, _file_chunks, _platform, _progress
+from pydock._async._containers import _aiter
+from pydock._async._images import (
+    AuthLike,
+    _credentials,
+    _file_chunks,
+    _open_source,
+    _platform,
+    _progress,
+)
 from pydock._async._operation import AsyncOperation, Done
 from pydock._core.auth import RegistryAuth, encode_x_registry_config
 from pydock._core.build import (
@@ -70,11 +78,6 @@ def _read_dockerfile(path: str) -> Dockerfile | None:
             return Dockerfile.parse(f.read())
     except (OSError, UnicodeDecodeError, DockerfileParseError):
         return None
-
-
-async def _aiter(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    while (chunk := next(chunks, None)) is not None:
-        yield chunk
 
 
 def begin_build(
@@ -181,11 +184,6 @@ def begin_build(
     return AsyncOperation(steps, progress)
 
 
-def _open_tar(path: str) -> IO[bytes]:
-    """Open a tar context; the build closes it when it ends."""
-    return open(path, "rb")
-
-
 def _no_files(files: Mapping[str, ContextFile] | None) -> None:
     if files:
         raise ValueError("files= adds to a folder or an in-memory Dockerfile, not to a tar context")
@@ -209,7 +207,7 @@ async def _build_steps(
     tls_verify: bool | None,
 ) -> AsyncGenerator[BuildEvent | Done[AsyncImage], None]:
     if tar_path is not None:
-        file = _open_tar(tar_path)
+        file, _ = _open_source(tar_path)
     try:
         await client.connect()
         backend = client._session.backend

@@ -15,6 +15,7 @@ network), so the sync and async clients share them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import posixpath
@@ -189,12 +190,9 @@ def memory_context(
     text = dockerfile if isinstance(dockerfile, bytes) else str(dockerfile).encode()
     name = _context_path(name, "the Dockerfile")
     extras = _check_files(files or {})
-    return _chain(_bytes_member(name, text), _extra_members(extras, chunk), [bytes(2 * BLOCK)])
-
-
-def _chain(*parts: Iterable[bytes]) -> Iterator[bytes]:
-    for part in parts:
-        yield from part
+    return itertools.chain(
+        _bytes_member(name, text), _extra_members(extras, chunk), [bytes(2 * BLOCK)]
+    )
 
 
 def _check_files(files: Mapping[str, ContextFile]) -> list[tuple[str, ContextFile]]:
@@ -519,7 +517,3 @@ class BuildDecoder(ProgressDecoder[BuildEvent]):
         self.log.append(line)
         if len(self.log) > _MAX_LOG:
             del self.log[: len(self.log) - _MAX_LOG]
-
-    def event(self, obj: Mapping[str, Any]) -> BuildEvent | None:  # pragma: no cover - unused
-        """Unused: a build object can hold several lines; see :meth:`events`."""
-        raise NotImplementedError

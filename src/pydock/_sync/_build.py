@@ -29,7 +29,15 @@ from pydock._core.dockerfile import Dockerfile, DockerfileParseError, From
 from pydock._core.images import resolve_tls_verify
 from pydock._core.reference import ImageReference
 from pydock._core.registry import Platform
-from pydock._sync._images import AuthLike, _credentials, _file_chunks, _platform, _progress
+from pydock._sync._containers import _aiter
+from pydock._sync._images import (
+    AuthLike,
+    _credentials,
+    _file_chunks,
+    _open_source,
+    _platform,
+    _progress,
+)
 from pydock._sync._operation import Done, Operation
 from pydock.errors import APIError, BuildError, InvalidReference
 
@@ -72,11 +80,6 @@ def _read_dockerfile(path: str) -> Dockerfile | None:
             return Dockerfile.parse(f.read())
     except (OSError, UnicodeDecodeError, DockerfileParseError):
         return None
-
-
-def _aiter(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    while (chunk := next(chunks, None)) is not None:
-        yield chunk
 
 
 def begin_build(
@@ -183,11 +186,6 @@ def begin_build(
     return Operation(steps, progress)
 
 
-def _open_tar(path: str) -> IO[bytes]:
-    """Open a tar context; the build closes it when it ends."""
-    return open(path, "rb")
-
-
 def _no_files(files: Mapping[str, ContextFile] | None) -> None:
     if files:
         raise ValueError("files= adds to a folder or an in-memory Dockerfile, not to a tar context")
@@ -211,7 +209,7 @@ def _build_steps(
     tls_verify: bool | None,
 ) -> Generator[BuildEvent | Done[Image], None]:
     if tar_path is not None:
-        file = _open_tar(tar_path)
+        file, _ = _open_source(tar_path)
     try:
         client.connect()
         backend = client._session.backend
