@@ -5,7 +5,9 @@
     PydockError
     ├── TransportError                 the engine or registry could not be reached or talked to
     │   ├── ConnectError
-    │   └── Timeout
+    │   └── Timeout                    a timeout or a whole-call deadline passed
+    ├── ProtocolError(field)           the server's answer broke the protocol or had the wrong shape
+    │   └── ResponseTooLarge(limit)    an answer exceeded the size pydock reads into memory
     ├── APIError(status_code, message) the server answered with an error status
     │   ├── BadRequest                 400
     │   ├── Unauthorized               401 / 403
@@ -61,10 +63,12 @@ __all__ = [
     "NameUnknown",
     "NotFound",
     "PullError",
+    "ProtocolError",
     "PushError",
     "PydockError",
     "RegistryError",
     "RegistryUnauthorized",
+    "ResponseTooLarge",
     "ServerError",
     "SizeInvalid",
     "StreamError",
@@ -107,6 +111,50 @@ class ConnectError(TransportError):
 
 class Timeout(TransportError):
     """A connect, read, write or wait timed out."""
+
+
+class ProtocolError(PydockError):
+    """The server's answer broke HTTP or the API's protocol, or had an unexpected shape.
+
+    Raised instead of ``AttributeError``/``KeyError``/``TypeError`` when an engine,
+    registry or container sends something pydock cannot read: a JSON list where an
+    object was expected, a field of the wrong type, an impossible chunk size.
+
+    Attributes:
+        field: The field (``"Names"``, ``"manifests[0].digest"``) or part of the
+            answer that was wrong, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message, method=method, path=path)
+        self.field = field
+
+
+class ResponseTooLarge(ProtocolError):
+    """An answer was larger than pydock reads into memory; nothing more was read.
+
+    Attributes:
+        limit: The limit in bytes that was exceeded.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        field: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message, field=field, method=method, path=path)
+        self.limit = limit
 
 
 class InvalidConfiguration(PydockError):
