@@ -19,6 +19,7 @@
     │   └── RegistryError(code, message, detail)   an OCI distribution error
     │       ├── BlobUnknown, BlobUploadInvalid, BlobUploadUnknown, DigestInvalid,
     │       ├── ManifestBlobUnknown, ManifestInvalid, ManifestUnknown, NameInvalid,
+    │       │   └── MalformedManifest  (also a ProtocolError) a manifest of the wrong shape
     │       ├── NameUnknown, SizeInvalid, RegistryUnauthorized, Denied,
     │       └── Unsupported, TooManyRequests
     ├── StreamError                    an error reported inside a 200 progress stream
@@ -56,6 +57,7 @@ __all__ = [
     "ImageNotFound",
     "InvalidConfiguration",
     "InvalidReference",
+    "MalformedManifest",
     "ManifestBlobUnknown",
     "ManifestInvalid",
     "ManifestUnknown",
@@ -281,6 +283,26 @@ class ManifestInvalid(RegistryError):
     """MANIFEST_INVALID: the manifest failed validation."""
 
     code_name = "MANIFEST_INVALID"
+
+
+class MalformedManifest(ManifestInvalid, ProtocolError):
+    """A manifest or index that is not JSON of the right shape (checked by pydock).
+
+    Both a :class:`ManifestInvalid` (``status_code`` 0: no server said so) and a
+    :class:`ProtocolError` whose ``field`` names the member at fault
+    (``"layers[0].size"``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message, status_code=0, method=method, path=path)
+        self.field = field
 
 
 class ManifestUnknown(RegistryError):

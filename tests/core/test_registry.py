@@ -188,7 +188,8 @@ def test_upload_ranges_and_chunks() -> None:
     assert parse_range_end("bytes=0-99") == 100
     assert parse_range_end("0-0") == 0
     assert parse_range_end("0--1") == 0
-    assert parse_range_end("junk") is None
+    with pytest.raises(errors.ProtocolError):
+        parse_range_end("junk")
     assert parse_range_end(None) is None
     assert chunk_size(10, None) == 10
     assert chunk_size(10, "1000") == 1000

@@ -39,8 +39,11 @@ from pydock._core.headers import Challenge, parse_link_next, parse_www_authentic
 __all__ = [
     "DOCKER_MANIFEST",
     "DOCKER_MANIFEST_LIST",
+    "ERROR_BODY_LIMIT",
     "INDEX_MEDIA_TYPES",
+    "JSON_LIMIT",
     "MANIFEST_ACCEPT",
+    "MANIFEST_LIMIT",
     "MANIFEST_MEDIA_TYPES",
     "OCI_INDEX",
     "OCI_LAYOUT_FILE",
@@ -67,8 +70,11 @@ __all__ = [
     "layout_index",
     "merge_scopes",
     "next_page_url",
+    "parse_digest_header",
+    "parse_listing",
     "parse_manifest",
     "parse_range_end",
+    "realm_refusal",
     "referrers_tag",
     "repository_scope",
     "upload_finish_url",
@@ -90,6 +96,13 @@ INDEX_MEDIA_TYPES = frozenset({OCI_INDEX, DOCKER_MANIFEST_LIST})
 MANIFEST_MEDIA_TYPES = IMAGE_MEDIA_TYPES | INDEX_MEDIA_TYPES
 #: The ``Accept`` header sent for manifests (schema 1 is not asked for).
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_MANIFEST))
+
+#: The most a manifest or index may weigh (what the distribution spec and containerd allow).
+MANIFEST_LIMIT = 4 << 20
+#: The most any other answer read into memory may weigh: listings, tokens, upload answers.
+JSON_LIMIT = 4 << 20
+#: How much of an error answer's body is read (the rest is left unread).
+ERROR_BODY_LIMIT = 8 << 10
 
 #: The content of an OCI image layout's ``oci-layout`` file.
 OCI_LAYOUT_FILE = b'{"imageLayoutVersion":"1.0.0"}'
@@ -249,14 +262,23 @@ class Platform:
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None).normalized()
 
     @classmethod
-    def from_json(cls, payload: Mapping[str, Any]) -> Platform:
-        """A platform from an index entry's ``platform`` object (as given, not normalized)."""
+    def from_json(cls, payload: Mapping[str, Any], field: str = "platform") -> Platform:
+        """A platform from an index entry's ``platform`` object (as given, not normalized).
+
+        Args:
+            payload: The ``platform`` object.
+            field: Where it is in the manifest, for error messages.
+
+        Raises:
+            MalformedManifest: A member is not a string (or ``os.features``
+                not a list of strings).
+        """
         return cls(
-            os=str(payload.get("os", "")),
-            architecture=str(payload.get("architecture", "")),
-            variant=payload.get("variant") or None,
-            os_version=payload.get("os.version") or None,
-            os_features=tuple(payload.get("os.features") or ()),
+            os=_optional_str(payload, "os", f"{field}.os") or "",
+            architecture=_optional_str(payload, "architecture", f"{field}.architecture") or "",
+            variant=_optional_str(payload, "variant", f"{field}.variant"),
+            os_version=_optional_str(payload, "os.version", f"{field}.os.version"),
+            os_features=_str_list(payload, "os.features", f"{field}.os.features"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -294,8 +316,65 @@ class Platform:
 # ------------------------------------------------------------------ descriptors and manifests
 
 
-def _descriptor_error(message: str) -> errors.ManifestInvalid:
-    return errors.ManifestInvalid(message, status_code=0)
+def _descriptor_error(message: str, field: str | None = None) -> errors.MalformedManifest:
+    return errors.MalformedManifest(message, field=field)
+
+
+def _shape_error(field: str, expected: str, value: object) -> errors.MalformedManifest:
+    """A manifest member of the wrong JSON type (``field`` is its path in the manifest)."""
+    return _descriptor_error(
+        f"the manifest's {field} should be {expected}, not {_json_type(value)}", field
+    )
+
+
+def _json_type(value: object) -> str:
+    """How an error message names a JSON value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _optional_str(payload: Mapping[str, Any], key: str, field: str) -> str | None:
+    value = payload.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _shape_error(field, "a string", value)
+    return value
+
+
+def _str_map(payload: Mapping[str, Any], key: str, field: str) -> dict[str, str]:
+    value = payload.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _shape_error(field, "an object of strings", value)
+    for name, item in value.items():
+        if not isinstance(item, str):
+            raise _shape_error(f"{field}.{name}", "a string", item)
+    return dict(value)
+
+
+def _str_list(payload: Mapping[str, Any], key: str, field: str) -> tuple[str, ...]:
+    value = payload.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _shape_error(field, "a list of strings", value)
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _shape_error(f"{field}[{i}]", "a string", item)
+    return tuple(value)
 
 
 @attrs.frozen
@@ -323,29 +402,42 @@ class Descriptor:
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
     @classmethod
-    def from_json(cls, payload: Any) -> Descriptor:
+    def from_json(cls, payload: Any, field: str = "descriptor") -> Descriptor:
         """Read a descriptor object.
 
+        Args:
+            payload: The descriptor's JSON.
+            field: Where it is in the manifest (``"layers[2]"``), for error messages.
+
         Raises:
-            ManifestInvalid: It lacks a media type, a valid digest or a size.
+            MalformedManifest: It is not an object, lacks a valid digest or
+                size, or a member has the wrong type; ``field`` of the error
+                names the member (``"layers[2].size"``).
         """
         if not isinstance(payload, dict):
-            raise _descriptor_error("a descriptor is not a JSON object")
+            raise _shape_error(field, "an object", payload)
         digest = payload.get("digest")
         size = payload.get("size")
         if not isinstance(digest, str) or _DIGEST_RE.fullmatch(digest) is None:
-            raise _descriptor_error(f"descriptor has an invalid digest {digest!r}")
+            raise _descriptor_error(
+                f"the manifest's {field}.digest is not a valid digest: {digest!r:.80}",
+                f"{field}.digest",
+            )
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise _descriptor_error(f"descriptor {digest} has an invalid size {size!r}")
+            raise _descriptor_error(
+                f"the manifest's {field}.size is not a size: {size!r:.80}", f"{field}.size"
+            )
         platform = payload.get("platform")
+        if platform is not None and not isinstance(platform, dict):
+            raise _shape_error(f"{field}.platform", "an object", platform)
         return cls(
-            media_type=str(payload.get("mediaType") or ""),
+            media_type=_optional_str(payload, "mediaType", f"{field}.mediaType") or "",
             digest=digest,
             size=size,
-            platform=Platform.from_json(platform) if isinstance(platform, dict) else None,
-            annotations=dict(payload.get("annotations") or {}),
-            artifact_type=payload.get("artifactType") or None,
-            urls=tuple(payload.get("urls") or ()),
+            platform=Platform.from_json(platform, f"{field}.platform") if platform else None,
+            annotations=_str_map(payload, "annotations", f"{field}.annotations"),
+            artifact_type=_optional_str(payload, "artifactType", f"{field}.artifactType"),
+            urls=_str_list(payload, "urls", f"{field}.urls"),
             raw=dict(payload),
         )
 
@@ -511,16 +603,21 @@ def parse_manifest(
         digest: The digest to record (computed from ``raw`` when ``None``).
 
     Raises:
-        ManifestInvalid: Not JSON, schema 1, or missing members.
+        MalformedManifest: Not JSON, schema 1, missing members, or members of
+            the wrong type (the error's ``field`` names the member). A
+            :class:`~pydock.errors.ManifestInvalid` and a
+            :class:`~pydock.errors.ProtocolError`.
     """
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _descriptor_error(f"the manifest is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):
-        raise _descriptor_error("the manifest is not a JSON object")
+        raise _shape_error("top level", "an object", payload)
     media_type = payload.get("mediaType")
-    if not isinstance(media_type, str) or not media_type:
+    if media_type is not None and not isinstance(media_type, str):
+        raise _shape_error("mediaType", "a string", media_type)
+    if not media_type:
         ct = (content_type or "").split(";")[0].strip()
         if ct in MANIFEST_MEDIA_TYPES:
             media_type = ct
@@ -537,28 +634,34 @@ def parse_manifest(
     common: dict[str, Any] = {
         "digest": digest,
         "raw": raw,
-        "subject": Descriptor.from_json(subject) if subject is not None else None,
-        "annotations": dict(payload.get("annotations") or {}),
-        "artifact_type": payload.get("artifactType") or None,
+        "subject": Descriptor.from_json(subject, "subject") if subject is not None else None,
+        "annotations": _str_map(payload, "annotations", "annotations"),
+        "artifact_type": _optional_str(payload, "artifactType", "artifactType"),
     }
     if media_type in INDEX_MEDIA_TYPES or ("manifests" in payload and "config" not in payload):
         manifests = payload.get("manifests")
         if not isinstance(manifests, list):
-            raise _descriptor_error("the index has no manifests list")
+            raise _descriptor_error("the index has no manifests list", "manifests")
         return ImageIndex(
             media_type=media_type,
-            manifests=tuple(Descriptor.from_json(m) for m in manifests),
+            manifests=tuple(
+                Descriptor.from_json(m, f"manifests[{i}]") for i, m in enumerate(manifests)
+            ),
             **common,
         )
     if "config" not in payload:
-        raise _descriptor_error(f"the manifest ({media_type or 'no media type'}) has no config")
-    layers = payload.get("layers") or []
+        raise _descriptor_error(
+            f"the manifest ({media_type or 'no media type'}) has no config", "config"
+        )
+    layers = payload.get("layers")
+    if layers is None:
+        layers = []
     if not isinstance(layers, list):
-        raise _descriptor_error("the manifest's layers are not a list")
+        raise _shape_error("layers", "a list", layers)
     return ImageManifest(
         media_type=media_type,
-        config=Descriptor.from_json(payload["config"]),
-        layers=tuple(Descriptor.from_json(layer) for layer in layers),
+        config=Descriptor.from_json(payload["config"], "config"),
+        layers=tuple(Descriptor.from_json(layer, f"layers[{i}]") for i, layer in enumerate(layers)),
         **common,
     )
 
@@ -626,8 +729,73 @@ def next_page_url(current: str, link: str | None) -> str | None:
 
 
 def resolve_location(current: str, location: str) -> str:
-    """An upload ``Location`` made absolute (registries may send a path)."""
-    return urllib.parse.urljoin(current, location)
+    """An upload ``Location`` made absolute (registries may send a path).
+
+    Raises:
+        ProtocolError: It is empty, or not an ``http(s)`` URL once resolved
+            (``field`` is ``"Location"``).
+    """
+    resolved = urllib.parse.urljoin(current, location.strip())
+    parts = urllib.parse.urlsplit(resolved)
+    if not location.strip() or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.ProtocolError(
+            f"the registry sent an unusable upload Location: {location!r:.80}", field="Location"
+        )
+    return resolved
+
+
+def parse_listing(body: bytes, key: str) -> list[str]:
+    """The names in a ``tags/list`` or ``_catalog`` answer: ``{"<key>": [...]}``.
+
+    A missing or ``null`` member is an empty list (registries send
+    ``"tags": null`` for a repository without tags).
+
+    Raises:
+        ProtocolError: Not a JSON object, or ``key`` is not a list of strings
+            (``field`` names it: ``"tags"``, ``"tags[3]"``).
+    """
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise errors.ProtocolError(
+            f"the registry's {key} listing is not JSON: {exc}", field=key
+        ) from exc
+    if not isinstance(payload, dict):
+        raise errors.ProtocolError(
+            f"the registry's {key} listing should be an object, not {_json_type(payload)}",
+            field=key,
+        )
+    items = payload.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise errors.ProtocolError(
+            f"the registry's {key} should be a list, not {_json_type(items)}", field=key
+        )
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise errors.ProtocolError(
+                f"the registry's {key}[{i}] should be a string, not {_json_type(item)}",
+                field=f"{key}[{i}]",
+            )
+    return list(items)
+
+
+def parse_digest_header(value: str | None) -> str | None:
+    """The ``Docker-Content-Digest`` header's digest, ``None`` when there is none.
+
+    Raises:
+        ProtocolError: It is not a sha256 or sha512 digest (``field`` is
+            ``"Docker-Content-Digest"``).
+    """
+    if value is None or not value.strip():
+        return None
+    if _DIGEST_RE.fullmatch(value.strip()) is None:
+        raise errors.ProtocolError(
+            f"the registry sent a Docker-Content-Digest that is not a digest: {value!r:.80}",
+            field="Docker-Content-Digest",
+        )
+    return value.strip()
 
 
 def upload_finish_url(location: str, digest: str) -> str:
@@ -656,21 +824,39 @@ def content_range(start: int, length: int) -> str:
     return f"{start}-{start + length - 1}"
 
 
-def parse_range_end(value: str | None) -> int | None:
+def parse_range_end(value: str | None, *, limit: int | None = None) -> int | None:
     """The next offset an upload expects, from its ``Range: 0-<last>`` header.
 
+    Args:
+        value: The header's value, or ``None`` when there is none.
+        limit: The most the upload can hold (the bytes sent so far, or the
+            blob's size): a ``Range`` beyond it is refused.
+
     Returns:
-        ``last + 1``, except for ``0-0``, which the CNCF registry sends both
-        for an empty upload and after one byte: it is read as ``0``. ``None``
-        when there is no usable header.
+        ``last + 1``, except for ``0-0`` (and ``0--1``), which the CNCF
+        registry sends both for an empty upload and after one byte: it is
+        read as ``0``. ``None`` when there is no header.
+
+    Raises:
+        ProtocolError: The header is not ``0-<last>`` or goes beyond ``limit``
+            (``field`` is ``"Range"``).
     """
-    if not value:
+    if value is None or not value.strip():
         return None
-    m = re.fullmatch(r"\s*(?:bytes[= ])?\s*(\d+)-(-?\d+)\s*", value)
-    if m is None:
-        return None
+    m = re.fullmatch(r"\s*(?:bytes[= ])?\s*(\d{1,19})-(-1|\d{1,19})\s*", value)
+    if m is None or int(m[1]) != 0:
+        raise errors.ProtocolError(
+            f"the registry sent an upload Range that is not 0-<last>: {value!r:.80}",
+            field="Range",
+        )
     end = int(m[2])
-    return end + 1 if end > 0 else 0
+    offset = end + 1 if end > 0 else 0
+    if limit is not None and offset > limit:
+        raise errors.ProtocolError(
+            f"the registry's upload Range {value!r:.80} claims more than the {limit} bytes sent",
+            field="Range",
+        )
+    return offset
 
 
 def chunk_size(requested: int, min_length: str | None) -> int:
@@ -760,6 +946,44 @@ def merge_scopes(*groups: Iterable[str]) -> list[str]:
 # --------------------------------------------------------------------------- auth flow
 
 
+def realm_refusal(
+    realm: str, registry: str, *, plain_http_ok: bool, sends_credentials: bool
+) -> str | None:
+    """Why a token request must not go to ``realm``, or ``None`` when it may.
+
+    The rules (those of regclient and the hardened docker CLI):
+
+    * the realm must be an ``http(s)`` URL;
+    * an HTTPS registry's token service must use HTTPS too (no downgrade),
+      with or without credentials;
+    * credentials (a password, a refresh token) go over plain HTTP only when
+      the registry itself is an allowed plain-HTTP host (loopback, or
+      ``insecure=True``) and the realm is on that same host;
+    * credentials go to a token service on another host only over HTTPS.
+
+    Args:
+        realm: The ``realm`` of the registry's Bearer challenge.
+        registry: The registry's base URL (``https://host:port``).
+        plain_http_ok: The registry is allowed plain HTTP (loopback or insecure).
+        sends_credentials: The token request would carry credentials.
+    """
+    r = urllib.parse.urlsplit(realm)
+    g = urllib.parse.urlsplit(registry)
+    if r.scheme not in ("http", "https") or not r.hostname:
+        return "the token service is not an http(s) URL"
+    if r.scheme == "https":
+        return None
+    if g.scheme != "http":
+        return "an HTTPS registry's token service must use HTTPS too"
+    if not sends_credentials:
+        return None
+    if not plain_http_ok:
+        return "credentials go over plain HTTP only to a loopback or insecure registry's host"
+    if (r.hostname or "").lower() != (g.hostname or "").lower():
+        return "credentials go to a token service on another host only over HTTPS"
+    return None
+
+
 @attrs.frozen(repr=False)
 class TokenRequest:
     """A request to the token service that :class:`AuthState` wants sent.
@@ -806,6 +1030,8 @@ class AuthAction:
     token_request: TokenRequest | None = None
 
 
+#: What a token may be made of: visible ASCII (it goes into a header as is).
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]{1,65536}")
 #: Seconds before its expiry that a token is no longer used.
 TOKEN_EXPIRY_MARGIN = 5.0
 #: The lifetime of a token that does not say (the spec's default).
@@ -841,6 +1067,20 @@ class AuthState:
         self._tokens: dict[frozenset[ScopeItem], Token] = {}
         self._refresh_token: str | None = credentials.identitytoken if credentials else None
         self._oauth_unsupported = False
+        self._registry: str | None = None
+        self._plain_http_ok = False
+
+    def bind(self, registry: str, *, plain_http_ok: bool) -> None:
+        """Say which registry this state serves, so token services are checked against it.
+
+        Args:
+            registry: The registry's base URL (``https://host:port``).
+            plain_http_ok: The registry is allowed plain HTTP (loopback or
+                ``insecure=True``); credentials may then go to a plain-HTTP
+                token service on the same host.
+        """
+        self._registry = registry
+        self._plain_http_ok = plain_http_ok
 
     @property
     def credentials(self) -> RegistryAuth | None:
@@ -966,6 +1206,7 @@ class AuthState:
                 form.append(("service", service))
             if scope_list:
                 form.append(("scope", " ".join(scope_list)))
+            self._check_realm(realm, sends_credentials=True)
             return TokenRequest("POST", realm, form=tuple(form), scopes=needed)
         params: list[tuple[str, str]] = []
         if service:
@@ -978,7 +1219,25 @@ class AuthState:
         elif self._refresh_token:
             headers = (("Authorization", _basic("<token>", self._refresh_token)),)
         params.append(("client_id", self.client_id))
+        self._check_realm(realm, sends_credentials=bool(headers))
         return TokenRequest("GET", realm, params=tuple(params), headers=headers, scopes=needed)
+
+    def _check_realm(self, realm: str, *, sends_credentials: bool) -> None:
+        """Refuse a token service the rules of :func:`realm_refusal` forbid."""
+        if self._registry is None:
+            return
+        why = realm_refusal(
+            realm,
+            self._registry,
+            plain_http_ok=self._plain_http_ok,
+            sends_credentials=sends_credentials,
+        )
+        if why is not None:
+            raise errors.RegistryError(
+                f"refusing the token service {realm!r:.200} of {self._registry}: {why}",
+                status_code=401,
+                code="INSECURE_REALM",
+            )
 
     def on_token_response(
         self, request: TokenRequest, status: int, body: bytes, *, now: float
@@ -1002,17 +1261,37 @@ class AuthState:
             raise registry_error(status, body, method=request.method, path=path)
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             payload = None
         if not isinstance(payload, dict):
-            raise errors.RegistryUnauthorized(
-                "the token service answered without JSON",
-                status_code=status,
+            what = "JSON" if payload is None else "a JSON object"
+            raise errors.ProtocolError(
+                f"the token service answered without {what}",
+                field="token",
                 method=request.method,
                 path=path,
             )
-        value = payload.get("token") or payload.get("access_token")
-        if not isinstance(value, str) or not value:
+
+        def shape(field: str, message: str) -> errors.ProtocolError:
+            return errors.ProtocolError(
+                f"the token service's {field} {message}",
+                field=field,
+                method=request.method,
+                path=path,
+            )
+
+        value: Any = None
+        for field in ("token", "access_token"):
+            candidate = payload.get(field)
+            if candidate is None or candidate == "":
+                continue
+            if not isinstance(candidate, str):
+                raise shape(field, f"should be a string, not {_json_type(candidate)}")
+            if not _TOKEN_CHARS.fullmatch(candidate):
+                raise shape(field, "has characters a token cannot have")
+            value = candidate
+            break
+        if value is None:
             raise errors.RegistryUnauthorized(
                 "the token service answered without a token",
                 status_code=status,
@@ -1020,10 +1299,16 @@ class AuthState:
                 path=path,
             )
         lifetime = payload.get("expires_in")
-        if not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool) or lifetime <= 0:
+        if lifetime is not None and (
+            not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool)
+        ):
+            raise shape("expires_in", f"should be a number, not {_json_type(lifetime)}")
+        if lifetime is None or not 0 < lifetime < 1e9:
             lifetime = DEFAULT_TOKEN_LIFETIME
         refresh = payload.get("refresh_token")
-        if isinstance(refresh, str) and refresh:
+        if refresh is not None and not isinstance(refresh, str):
+            raise shape("refresh_token", f"should be a string, not {_json_type(refresh)}")
+        if refresh:
             self._refresh_token = refresh
         margin = min(TOKEN_EXPIRY_MARGIN, float(lifetime) / 4)
         token = Token(value, request.scopes, now + float(lifetime) - margin)
