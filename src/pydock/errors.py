@@ -24,7 +24,9 @@
     │       └── Unsupported, TooManyRequests
     ├── StreamError                    an error reported inside a 200 progress stream
     │   ├── PullError
+    │   │   └── PullUnauthorized       (also Unauthorized) the registry refused the credentials
     │   ├── PushError
+    │   │   └── PushUnauthorized       (also Unauthorized) the registry refused the credentials
     │   └── BuildError(step, log)
     ├── ContainerError(exit_code, stderr)
     ├── DigestMismatch(expected, actual)
@@ -64,9 +66,11 @@ __all__ = [
     "NameInvalid",
     "NameUnknown",
     "NotFound",
-    "PullError",
     "ProtocolError",
+    "PullError",
+    "PullUnauthorized",
     "PushError",
+    "PushUnauthorized",
     "PydockError",
     "RegistryError",
     "RegistryUnauthorized",
@@ -384,6 +388,44 @@ class PullError(StreamError):
 
 class PushError(StreamError):
     """Pushing an image failed; the engine said why in its progress stream."""
+
+
+class _StreamUnauthorized(Unauthorized):
+    """A registry's refusal relayed by the engine: an :class:`Unauthorized` without an answer.
+
+    The engine answered the request itself (200 with an error in the stream, or
+    a 500 naming the registry's 401), so ``status_code`` is the registry's 401.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 401,
+        method: str | None = None,
+        path: str | None = None,
+    ):
+        super().__init__(message, status_code=status_code, method=method, path=path)
+
+
+class PullUnauthorized(PullError, _StreamUnauthorized):
+    """A pull failed because the registry refused the credentials (or asked for some).
+
+    Both a :class:`PullError` and an :class:`Unauthorized`, on both engines.
+
+    Attributes:
+        status_code: 401, the registry's answer the engine relayed.
+    """
+
+
+class PushUnauthorized(PushError, _StreamUnauthorized):
+    """A push failed because the registry refused the credentials (or asked for some).
+
+    Both a :class:`PushError` and an :class:`Unauthorized`, on both engines.
+
+    Attributes:
+        status_code: 401, the registry's answer the engine relayed.
+    """
 
 
 class BuildError(StreamError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from datetime import datetime, timezone
 
 import pytest
@@ -22,12 +23,14 @@ from pydock._core.containers import (
     build_create_body,
     container_fields_from_inspect,
     container_fields_from_list,
+    container_path,
     docker_since,
     encode_filters,
     normalize_port,
     parse_memory,
     parse_ports,
 )
+from pydock._core.dialect import quote_path
 from pydock._core.streams import STDERR, STDOUT, Frame
 
 
@@ -279,3 +282,61 @@ def test_docker_since() -> None:
     assert docker_since(1.5) == "1.5"
     assert docker_since(datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)) == "1700000000"
     assert docker_since("10m") == "10m"
+
+
+# --------------------------------------------------------------------------- paths (defect 8)
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("web", "/containers/web/json"),
+        ("/web", "/containers/web/json"),
+        ("a1b2c3", "/containers/a1b2c3/json"),
+        ("my_app.v1-2", "/containers/my_app.v1-2/json"),
+    ],
+)
+def test_container_path_for_names_and_ids(name: str, path: str) -> None:
+    assert container_path(name, "/json") == path
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "/",
+        "x/",
+        "//x",
+        "../containers/x",
+        "x?y=1",
+        "x#y",
+        ".",
+        "..",
+        "x/../y",
+        "%2e",
+        "a b",
+        ".x",
+        "-x",
+        "x\n",
+        "é",
+    ],
+)
+def test_container_path_refuses_what_no_container_can_be_called(bad: str) -> None:
+    assert container_path(bad, "/json") is None
+
+
+@given(st.text(max_size=30))
+def test_container_path_never_leaves_its_segment(name: str) -> None:
+    path = container_path(name, "/json")
+    if path is not None:
+        segment = path.removeprefix("/containers/").removesuffix("/json")
+        assert not {"/", "?", "#"} & set(segment)
+        assert segment not in (".", "..")
+
+
+@given(st.text(max_size=30))
+def test_quote_path_keeps_every_value_in_one_segment(value: str) -> None:
+    quoted = quote_path(value)
+    assert not {"/", "?", "#"} & set(quoted)
+    assert quoted not in (".", "..")
+    assert urllib.parse.unquote(quoted) == value

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pydock import errors
-from pydock._core.errmap import error_for_status, scrub
+from pydock._core.errmap import error_for_status, is_auth_failure, redirect_error, scrub
 
 
 def _body(message: str) -> bytes:
@@ -103,3 +103,72 @@ def test_credentials_are_scrubbed() -> None:
     assert "abc" not in str(exc)
     assert "[redacted]" in str(exc)
     assert scrub("plain message") == "plain message"
+
+
+# Podman 4.3's answers for faults Docker answers 400/409 for (issue 13, defect 12).
+@pytest.mark.parametrize(
+    ("cause", "message", "cls"),
+    [
+        (
+            "that name is already in use",
+            'the container name "x" is already in use',
+            errors.Conflict,
+        ),
+        ("container already exists", "renaming container: name x already in use", errors.Conflict),
+        ("container state improper", '"created" is not running, can\'t pause', errors.Conflict),
+        (
+            "normalizing name for compat API: invalid reference format",
+            "normalizing image: invalid reference format",
+            errors.BadRequest,
+        ),
+        (
+            "OCI runtime attempted to invoke a command that was not found",
+            'exec: "/nope": stat /nope: no such file or directory',
+            errors.BadRequest,
+        ),
+        ("OCI permission denied", "exec: permission denied", errors.BadRequest),
+        ("something else", "something else broke", errors.ServerError),
+    ],
+)
+def test_podman_500_is_mapped_by_its_cause(
+    cause: str, message: str, cls: type[errors.APIError]
+) -> None:
+    body = json.dumps({"cause": cause, "message": message, "response": 500}).encode()
+    exc = error_for_status(500, body, method="POST", path="/p", resource="container")
+    assert type(exc) is cls
+    assert exc.status_code == 500  # what the engine said, kept
+    assert exc.message == message
+
+
+def test_docker_500_for_unpausing_a_running_container_is_conflict() -> None:
+    exc = error_for_status(500, _body("Container abc is not paused"), method="POST", path="/p")
+    assert type(exc) is errors.Conflict
+
+
+def test_a_cause_text_inside_a_docker_message_is_not_a_cause() -> None:
+    exc = error_for_status(500, _body("invalid reference format"), method="POST", path="/p")
+    assert type(exc) is errors.ServerError
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("unauthorized: authentication required", True),
+        ("reading manifest 1 in h/x: unauthorized: authentication required", True),
+        ("no basic auth credentials", True),
+        ("denied: requested access to the resource is denied", True),
+        ("manifest unknown", False),
+        ("connection refused", False),
+    ],
+)
+def test_is_auth_failure(message: str, expected: bool) -> None:
+    assert is_auth_failure(message) is expected
+
+
+def test_redirect_is_a_protocol_error_naming_the_target() -> None:
+    exc = redirect_error(301, "/v1.41/containers/x/json", method="GET", path="/v1.41/c")
+    assert isinstance(exc, errors.ProtocolError)
+    assert exc.field == "status"
+    assert "/v1.41/containers/x/json" in exc.message
+    assert (exc.method, exc.path) == ("GET", "/v1.41/c")
+    assert "redirect" in str(redirect_error(302, None, method="GET", path="/p"))

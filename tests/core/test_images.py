@@ -22,6 +22,7 @@ from pydock._core.images import (
     filter_by_reference,
     history_from_api,
     image_fields,
+    image_path,
     import_id_from_docker,
     import_params,
     is_loopback_registry,
@@ -44,8 +45,11 @@ from pydock.errors import (
     ImageNotFound,
     InvalidReference,
     PullError,
+    PullUnauthorized,
     PushError,
+    PushUnauthorized,
     StreamError,
+    Unauthorized,
     UnsupportedFeature,
 )
 
@@ -598,3 +602,52 @@ def test_push_error_inside_the_stream() -> None:
     decoder = PushDecoder()
     with pytest.raises(PushError, match="no basic auth credentials"):
         decoder.feed(DOCKER_PUSH_NO_AUTH)
+
+
+# --------------------------------------------------------------------------- paths and auth (8, 12)
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("busybox", "/images/busybox/json"),
+        ("127.0.0.1:5000/a/b:1", "/images/127.0.0.1:5000/a/b:1/json"),
+        ("a/b@sha256:" + "0" * 64, "/images/a/b@sha256:" + "0" * 64 + "/json"),
+        ("sha256:abc", "/images/sha256:abc/json"),
+        # Ids come from the engine: nothing in one can leave the path.
+        ("../../containers/x", "/images/%2E%2E/%2E%2E/containers/x/json"),
+        ("x?y=1#z", "/images/x%3Fy%3D1%23z/json"),
+        ("a/./b", "/images/a/%2E/b/json"),
+    ],
+)
+def test_image_path_quotes_all_but_name_separators(name: str, path: str) -> None:
+    assert image_path(name, "/json") == path
+
+
+def test_push_path_is_quoted_like_every_image_path() -> None:
+    path, _ = push_request(
+        ImageReference.parse("127.0.0.1:5000/a/b:1"), backend="docker", tls_verify=False
+    )
+    assert path == "/images/127.0.0.1:5000/a/b/push"
+
+
+def test_refused_credentials_in_a_pull_stream_are_pull_unauthorized() -> None:
+    decoder = PullDecoder("docker", "h/x:1")
+    line = json.dumps({"errorDetail": {"message": "unauthorized: authentication required"}})
+    with pytest.raises(PullUnauthorized) as caught:
+        decoder.feed(line.encode() + b"\n")
+    assert isinstance(caught.value, PullError)
+    assert isinstance(caught.value, Unauthorized)
+    assert caught.value.status_code == 401
+
+
+def test_refused_credentials_in_a_push_stream_are_push_unauthorized() -> None:
+    line = json.dumps({"error": "unauthorized: authentication required"})
+    with pytest.raises(PushUnauthorized) as caught:
+        PushDecoder().feed(line.encode() + b"\n")
+    assert isinstance(caught.value, PushError)
+    assert isinstance(caught.value, Unauthorized)
+    other = json.dumps({"error": "blob upload invalid"})
+    with pytest.raises(PushError) as plain:
+        PushDecoder().feed(other.encode() + b"\n")
+    assert not isinstance(plain.value, Unauthorized)

@@ -15,7 +15,7 @@ from pydock._async._transport import AsyncEngineTransport, PreparedRequest, prep
 from pydock._async._upgrade import AsyncRawStream
 from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
 from pydock._core.dialect import BackendChoice, Session, facts_from_ping, facts_from_version
-from pydock._core.errmap import Resource, error_for_status
+from pydock._core.errmap import Resource, error_for_status, redirect_error
 from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
@@ -358,6 +358,10 @@ class AsyncClient(AsyncClientBase):
             raise error_for_status(
                 response.status_code, body, method=method, path=path, resource=resource
             )
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("location")
+            await response.aclose()
+            raise redirect_error(response.status_code, location, method=method, path=path)
         if not stream:
             try:
                 await response.aread()

@@ -45,11 +45,13 @@ from pydock._core.containers import (
     TopResult,
     build_create_body,
     container_fields_from_inspect,
+    container_path,
     container_fields_from_list,
     docker_since,
     encode_filters,
     environment_list,
 )
+from pydock._core.dialect import quote_path
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
 from pydock.errors import (
     ContainerError,
@@ -175,7 +177,7 @@ class AsyncContainer:
         return None
 
     def _path(self, suffix: str = "") -> str:
-        return f"/containers/{self.id}{suffix}"
+        return f"/containers/{quote_path(self.id)}{suffix}"
 
     async def _is_tty(self) -> bool:
         if self.tty is not None:
@@ -1280,22 +1282,34 @@ class AsyncContainers:
         return RunResult(exit_code, stdout, stderr)
 
     async def get(self, name_or_id: str) -> AsyncContainer:
-        """One container, by name or (partial) id.
+        """One container, by name (``web`` or Docker's ``/web``) or (partial) id.
+
+        A name no container can have (``x/``, ``../x``, ``x?y=1``) is not
+        found, on both engines, without asking the engine.
 
         Raises:
             ContainerNotFound: There is no such container.
+            ProtocolError: The engine's answer is not a container.
         """
-        payload = await self._client._json(
-            "GET", f"/containers/{name_or_id}/json", resource="container"
-        )
+        path = container_path(name_or_id, "/json")
+        if path is None:
+            raise ContainerNotFound(
+                f"no such container: {name_or_id!r} is not a container name or id",
+                status_code=404,
+                method="GET",
+                path="/containers/{name}/json",
+            )
+        payload = await self._client._json("GET", path, resource="container")
         return AsyncContainer.from_api(self._client, payload)
 
     async def exists(self, name_or_id: str) -> bool:
-        """Whether a container exists."""
+        """Whether a container exists: False exactly when :meth:`get` raises ``ContainerNotFound``.
+
+        Raises:
+            PydockError: Any other error :meth:`get` raises.
+        """
         try:
-            await self._client._request(
-                "GET", f"/containers/{name_or_id}/json", resource="container"
-            )
+            await self.get(name_or_id)
         except ContainerNotFound:
             return False
         return True
@@ -1331,7 +1345,9 @@ class AsyncContainers:
         out = []
         for name in [names] if isinstance(names, str) else names:
             try:
-                image = await self._client._json("GET", f"/images/{name}/json", resource="image")
+                image = await self._client._json(
+                    "GET", f"/images/{quote_path(name, safe='/:@')}/json", resource="image"
+                )
             except ImageNotFound:
                 out.append(name)
                 continue

@@ -21,6 +21,7 @@ import httpx
 from pydock._async._operation import AsyncOperation, Done
 from pydock._core.auth import RegistryAuth, encode_x_registry_auth
 from pydock._core.dialect import Backend
+from pydock._core.errmap import is_auth_failure
 from pydock._core.images import (
     HistoryEntry,
     ImageBase,
@@ -36,6 +37,7 @@ from pydock._core.images import (
     filter_by_reference,
     history_from_api,
     image_fields,
+    image_path,
     import_id_from_docker,
     import_params,
     list_request,
@@ -59,6 +61,7 @@ from pydock.errors import (
     ImageNotFound,
     InvalidReference,
     PullError,
+    PullUnauthorized,
     PydockError,
     ServerError,
     StreamError,
@@ -359,7 +362,8 @@ class AsyncImages:
                     yield event
         except ServerError as exc:
             # Docker answers 500 for most registry failures: a failed pull all the same.
-            raise PullError(exc.message, method=exc.method, path=exc.path) from exc
+            cls = PullUnauthorized if is_auth_failure(exc.message) else PullError
+            raise cls(exc.message, method=exc.method, path=exc.path) from exc
         target = decoder.image_id or str(ref.docker_ref)
         yield Done(await self.get(target))
 
@@ -383,7 +387,8 @@ class AsyncImages:
             InvalidReference: ``ref`` is not valid (before any request).
             ImageNotFound: The registry has no such repository, tag or digest.
             PullError: The pull failed (the engine's message says why).
-            Unauthorized: The registry refused the credentials.
+            PullUnauthorized: The registry refused the credentials (a
+                ``PullError`` and an ``Unauthorized``, on both engines).
             UnsupportedFeature: On Docker, ``tls_verify`` contradicts the daemon.
         """
         async with self.begin_pull(
@@ -448,7 +453,9 @@ class AsyncImages:
         Raises:
             InvalidReference: ``ref`` is not valid or names a digest (before any request).
             ImageNotFound: No local image has that name.
-            PushError: The push failed, e.g. ``no basic auth credentials``.
+            PushError: The push failed (the engine's message says why).
+            PushUnauthorized: The registry refused the credentials, e.g. ``no
+                basic auth credentials`` (a ``PushError`` and an ``Unauthorized``).
             UnsupportedFeature: On Docker, ``tls_verify`` contradicts the daemon.
         """
         async with self.begin_push(
@@ -466,7 +473,7 @@ class AsyncImages:
             ImageNotFound: No such image.
         """
         target = _target(name_or_id)
-        payload = await self._client._json("GET", f"/images/{target}/json", resource="image")
+        payload = await self._client._json("GET", image_path(target, "/json"), resource="image")
         return AsyncImage.from_api(payload, self._client)
 
     async def exists(self, name_or_id: str) -> bool:
@@ -528,7 +535,7 @@ class AsyncImages:
         target = _target(image)
         params = tag_params(ref)
         await self._client._request(
-            "POST", f"/images/{target}/tag", params=params, resource="image"
+            "POST", image_path(target, "/tag"), params=params, resource="image"
         )
 
     async def remove(
@@ -550,7 +557,7 @@ class AsyncImages:
         target = _target(image)
         payload = await self._client._json(
             "DELETE",
-            f"/images/{target}",
+            image_path(target),
             params={"force": force, "noprune": not prune_children},
             resource="image",
         )
@@ -585,7 +592,7 @@ class AsyncImages:
             ImageNotFound: No such image.
         """
         target = _target(image)
-        payload = await self._client._json("GET", f"/images/{target}/history", resource="image")
+        payload = await self._client._json("GET", image_path(target, "/history"), resource="image")
         backend = await self._backend()
         known: dict[str, tuple[str, ...]] = {}
         if backend == "podman":

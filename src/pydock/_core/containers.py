@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeAlias, TypedDict
 
 import attrs
 
+from pydock._core.dialect import quote_path
 from pydock._core.models import parse_time
 from pydock._core.streams import STDERR, STDOUT, Frame
 
@@ -38,6 +39,7 @@ __all__ = [
     "RunResult",
     "TopResult",
     "build_create_body",
+    "container_path",
     "container_fields_from_inspect",
     "container_fields_from_list",
     "encode_filters",
@@ -151,6 +153,30 @@ class RestartPolicy:
         if self.name == "on-failure" and self.max_retries:
             return f"on-failure:{self.max_retries}"
         return self.name
+
+
+# --------------------------------------------------------------------------- paths
+
+# A container name on both engines (Docker writes it with a leading "/"), or an id or id prefix.
+_CONTAINER_REF = re.compile(r"/?([a-zA-Z0-9][a-zA-Z0-9_.-]*)")
+
+
+def container_path(name_or_id: str, suffix: str = "") -> str | None:
+    """The request path for a container given by a user: ``/containers/{name}{suffix}``.
+
+    Docker's canonical ``/name`` is accepted for ``name``. Anything that no
+    container can be called on either engine (``x/``, ``../x``, ``x?y=1``,
+    ``""``) gives None: it never reaches a request path, where Docker would
+    clean it with a redirect and Podman look it up as is.
+
+    Args:
+        name_or_id: A container name, id or id prefix.
+        suffix: The rest of the path (``"/json"``).
+    """
+    match = _CONTAINER_REF.fullmatch(name_or_id) if isinstance(name_or_id, str) else None
+    if match is None:
+        return None
+    return f"/containers/{quote_path(match.group(1))}{suffix}"
 
 
 # --------------------------------------------------------------------------- healthcheck

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import quote
 
 import attrs
 
@@ -52,6 +53,21 @@ def parse_version(text: str) -> tuple[int, ...]:
     if not numbers:
         raise InvalidConfiguration(f"not an API version: {text!r}")
     return numbers
+
+
+def quote_path(value: str, *, safe: str = "") -> str:
+    """Percent-encode a name or id for a request path: nothing in it can leave its place.
+
+    ``?``, ``#``, ``%`` and (unless ``safe`` keeps it) ``/`` are encoded; a
+    ``.`` or ``..`` segment is encoded too, so that neither httpx nor the
+    engine removes it as a dot segment.
+
+    Args:
+        value: The name or id as given.
+        safe: Characters to leave as they are (``"/:@"`` for image names).
+    """
+    parts = quote(value, safe=safe).split("/")
+    return "/".join(p.replace(".", "%2E") if p in (".", "..") else p for p in parts)
 
 
 def format_version(version: tuple[int, ...]) -> str:

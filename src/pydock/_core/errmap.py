@@ -47,6 +47,68 @@ def engine_message(body: bytes) -> str:
     return scrub(text[:500]) if text else ""
 
 
+def engine_cause(body: bytes) -> str:
+    """Podman's ``cause`` member (its error's root, fixed text), or ``""``."""
+    payload = _decode(body)
+    if isinstance(payload, dict):
+        cause = payload.get("cause")
+        if isinstance(cause, str):
+            return cause.strip()
+    return ""
+
+
+#: Podman answers 500 for faults Docker answers 400 or 409 for; its ``cause``
+#: (or, for Docker's own odd 500s, the message) says which. Texts from Podman
+#: 4.3 and Docker 20.10, provoked by tests/_async/test_engine_errors.py.
+_CAUSE_CLASSES: tuple[tuple[str, type[errors.APIError]], ...] = (
+    ("that name is already in use", errors.Conflict),
+    ("container already exists", errors.Conflict),
+    ("container state improper", errors.Conflict),
+    ("image is in use by a container", errors.Conflict),
+    ("invalid reference format", errors.BadRequest),
+    ("oci runtime attempted to invoke a command that was not found", errors.BadRequest),
+    ("oci permission denied", errors.BadRequest),
+)
+_DOCKER_500_CLASSES: tuple[tuple[str, type[errors.APIError]], ...] = (
+    # Docker: unpausing a container that is not paused (Podman: container state improper).
+    (" is not paused", errors.Conflict),
+)
+
+#: Texts by which an engine relays a registry's refusal of credentials.
+_AUTH_FAILURE_MARKERS = (
+    "unauthorized",
+    "authentication required",
+    "no basic auth credentials",
+    "incorrect username or password",
+    "denied: requested access to the resource is denied",
+)
+
+
+def is_auth_failure(message: str) -> bool:
+    """Whether an engine's pull/push error says the registry refused the credentials."""
+    lowered = message.lower()
+    return any(marker in lowered for marker in _AUTH_FAILURE_MARKERS)
+
+
+def redirect_error(
+    status: int, location: str | None, *, method: str, path: str
+) -> errors.ProtocolError:
+    """The error for a 3xx from an engine: engines never redirect a valid request.
+
+    Docker answers 301 with an empty body for a path it cleans (``//``, ``/./``,
+    ``../``, a trailing ``/``); following it could reach another object, and
+    taking it as success read nothing.
+    """
+    target = f" to {scrub(location)[:200]!r}" if location else ""
+    return errors.ProtocolError(
+        f"the engine redirected ({status}){target}; pydock does not follow an engine's"
+        " redirects (a name or id that is not one?)",
+        field="status",
+        method=method,
+        path=path,
+    )
+
+
 _STATUS_CLASSES: dict[int, type[errors.APIError]] = {
     400: errors.BadRequest,
     401: errors.Unauthorized,
@@ -83,16 +145,29 @@ def error_for_status(
     elif status == 404 and resource == "container":
         cls = errors.ContainerNotFound
     elif status >= 500:
-        cls = errors.ServerError
-        # Podman answers some "no such object" cases with 500 through its compat layer.
-        lowered = message.lower()
-        if "no such image" in lowered or "image not known" in lowered:
-            cls = errors.ImageNotFound
-        elif "no such container" in lowered:
-            cls = errors.ContainerNotFound
+        cls = _server_error_class(message, engine_cause(body))
     else:
         cls = _STATUS_CLASSES.get(status, errors.APIError)
     return cls(message, status_code=status, method=method, path=path)
+
+
+def _server_error_class(message: str, cause: str) -> type[errors.APIError]:
+    """The class for an engine's 5xx: Podman's 500s by cause, like Docker's 4xx."""
+    lowered = message.lower()
+    # Podman answers some "no such object" cases with 500 through its compat layer.
+    if "no such image" in lowered or "image not known" in lowered:
+        return errors.ImageNotFound
+    if "no such container" in lowered:
+        return errors.ContainerNotFound
+    lowered_cause = cause.lower()
+    for text, cls in _CAUSE_CLASSES:
+        if text in lowered_cause:
+            return cls
+    if not cause:
+        for text, cls in _DOCKER_500_CLASSES:
+            if text in lowered:
+                return cls
+    return errors.ServerError
 
 
 def registry_error(status: int, body: bytes, *, method: str, path: str) -> errors.RegistryError:

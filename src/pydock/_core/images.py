@@ -24,8 +24,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from pydock._core.dialect import Backend
-from pydock._core.errmap import scrub
+from pydock._core.dialect import Backend, quote_path
+from pydock._core.errmap import is_auth_failure, scrub
 from pydock._core.models import parse_time
 from pydock._core.reference import ImageReference
 from pydock._core.registry import Platform
@@ -34,7 +34,9 @@ from pydock.errors import (
     ImageNotFound,
     InvalidReference,
     PullError,
+    PullUnauthorized,
     PushError,
+    PushUnauthorized,
     StreamError,
     UnsupportedFeature,
 )
@@ -56,6 +58,7 @@ __all__ = [
     "filter_by_reference",
     "history_from_api",
     "image_fields",
+    "image_path",
     "import_id_from_docker",
     "import_params",
     "is_loopback_registry",
@@ -67,6 +70,7 @@ __all__ = [
     "prune_params",
     "prune_report_from_api",
     "pull_error",
+    "push_error",
     "pull_params",
     "push_request",
     "remove_report_from_api",
@@ -651,7 +655,22 @@ def push_request(
     params: dict[str, Any] = {"tag": ref.tag}
     if backend == "podman":
         params["tlsVerify"] = tls_verify
-    return f"/images/{ref.name}/push", params
+    return image_path(ref.name, "/push"), params
+
+
+def image_path(name_or_id: str, suffix: str = "") -> str:
+    """The request path for an image: ``/images/{name}{suffix}``, the name percent-encoded.
+
+    ``/``, ``:`` and ``@`` stay as they are (image names hold them and both
+    engines route them so, as the docker CLI sends them); ``?``, ``#``, ``%``
+    and dot segments are encoded, so nothing in a name (or in an id an engine
+    sent) can leave the path.
+
+    Args:
+        name_or_id: A checked image name or id.
+        suffix: The rest of the path (``"/json"``).
+    """
+    return f"/images/{quote_path(name_or_id, safe='/:@')}{suffix}"
 
 
 def _local_name(text: str) -> tuple[ImageReference, str, str]:
@@ -836,12 +855,28 @@ def pull_error(message: str, reference: str) -> Exception:
 
     A registry that does not know the repository or tag (``manifest
     unknown``, ``name unknown``) gives :class:`~pydock.errors.ImageNotFound`,
-    as Docker's 404 answer does; anything else :class:`~pydock.errors.PullError`.
+    as Docker's 404 answer does; refused credentials
+    :class:`~pydock.errors.PullUnauthorized` (a ``PullError`` and an
+    ``Unauthorized``); anything else :class:`~pydock.errors.PullError`.
     """
+    if is_auth_failure(message):
+        return PullUnauthorized(message)
     lowered = message.lower()
     if any(marker in lowered for marker in _NOT_FOUND):
         return ImageNotFound(f"{reference}: {message}", status_code=404)
     return PullError(message)
+
+
+def push_error(message: str) -> PushError:
+    """The exception for a push that failed inside its stream.
+
+    A registry that refused the credentials gives
+    :class:`~pydock.errors.PushUnauthorized` (a ``PushError`` and an
+    ``Unauthorized``); anything else :class:`~pydock.errors.PushError`.
+    """
+    if is_auth_failure(message):
+        return PushUnauthorized(message)
+    return PushError(message)
 
 
 ProgressT = TypeVar("ProgressT")
@@ -959,7 +994,7 @@ class PushDecoder(ProgressDecoder[PushProgress]):
         """
         message = _error_message(obj)
         if message is not None:
-            raise PushError(message)
+            raise push_error(message)
         aux = obj.get("aux")
         if isinstance(aux, Mapping):
             if aux.get("Digest"):

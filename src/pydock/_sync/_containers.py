@@ -45,10 +45,12 @@ from pydock._core.containers import (
     build_create_body,
     container_fields_from_inspect,
     container_fields_from_list,
+    container_path,
     docker_since,
     encode_filters,
     environment_list,
 )
+from pydock._core.dialect import quote_path
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
 from pydock._sync._backend import monotonic, sleep
 from pydock.errors import (
@@ -171,7 +173,7 @@ class Container:
         return None
 
     def _path(self, suffix: str = "") -> str:
-        return f"/containers/{self.id}{suffix}"
+        return f"/containers/{quote_path(self.id)}{suffix}"
 
     def _is_tty(self) -> bool:
         if self.tty is not None:
@@ -1264,18 +1266,34 @@ class Containers:
         return RunResult(exit_code, stdout, stderr)
 
     def get(self, name_or_id: str) -> Container:
-        """One container, by name or (partial) id.
+        """One container, by name (``web`` or Docker's ``/web``) or (partial) id.
+
+        A name no container can have (``x/``, ``../x``, ``x?y=1``) is not
+        found, on both engines, without asking the engine.
 
         Raises:
             ContainerNotFound: There is no such container.
+            ProtocolError: The engine's answer is not a container.
         """
-        payload = self._client._json("GET", f"/containers/{name_or_id}/json", resource="container")
+        path = container_path(name_or_id, "/json")
+        if path is None:
+            raise ContainerNotFound(
+                f"no such container: {name_or_id!r} is not a container name or id",
+                status_code=404,
+                method="GET",
+                path="/containers/{name}/json",
+            )
+        payload = self._client._json("GET", path, resource="container")
         return Container.from_api(self._client, payload)
 
     def exists(self, name_or_id: str) -> bool:
-        """Whether a container exists."""
+        """Whether a container exists: False exactly when :meth:`get` raises ``ContainerNotFound``.
+
+        Raises:
+            PydockError: Any other error :meth:`get` raises.
+        """
         try:
-            self._client._request("GET", f"/containers/{name_or_id}/json", resource="container")
+            self.get(name_or_id)
         except ContainerNotFound:
             return False
         return True
@@ -1311,7 +1329,9 @@ class Containers:
         out = []
         for name in [names] if isinstance(names, str) else names:
             try:
-                image = self._client._json("GET", f"/images/{name}/json", resource="image")
+                image = self._client._json(
+                    "GET", f"/images/{quote_path(name, safe='/:@')}/json", resource="image"
+                )
             except ImageNotFound:
                 out.append(name)
                 continue

@@ -22,6 +22,7 @@ import httpx
 
 from pydock._core.auth import RegistryAuth, encode_x_registry_auth
 from pydock._core.dialect import Backend
+from pydock._core.errmap import is_auth_failure
 from pydock._core.images import (
     HistoryEntry,
     ImageBase,
@@ -37,6 +38,7 @@ from pydock._core.images import (
     filter_by_reference,
     history_from_api,
     image_fields,
+    image_path,
     import_id_from_docker,
     import_params,
     list_request,
@@ -61,6 +63,7 @@ from pydock.errors import (
     ImageNotFound,
     InvalidReference,
     PullError,
+    PullUnauthorized,
     PydockError,
     ServerError,
     StreamError,
@@ -357,7 +360,8 @@ class Images:
                     yield event
         except ServerError as exc:
             # Docker answers 500 for most registry failures: a failed pull all the same.
-            raise PullError(exc.message, method=exc.method, path=exc.path) from exc
+            cls = PullUnauthorized if is_auth_failure(exc.message) else PullError
+            raise cls(exc.message, method=exc.method, path=exc.path) from exc
         target = decoder.image_id or str(ref.docker_ref)
         yield Done(self.get(target))
 
@@ -381,7 +385,8 @@ class Images:
             InvalidReference: ``ref`` is not valid (before any request).
             ImageNotFound: The registry has no such repository, tag or digest.
             PullError: The pull failed (the engine's message says why).
-            Unauthorized: The registry refused the credentials.
+            PullUnauthorized: The registry refused the credentials (a
+                ``PullError`` and an ``Unauthorized``, on both engines).
             UnsupportedFeature: On Docker, ``tls_verify`` contradicts the daemon.
         """
         with self.begin_pull(
@@ -446,7 +451,9 @@ class Images:
         Raises:
             InvalidReference: ``ref`` is not valid or names a digest (before any request).
             ImageNotFound: No local image has that name.
-            PushError: The push failed, e.g. ``no basic auth credentials``.
+            PushError: The push failed (the engine's message says why).
+            PushUnauthorized: The registry refused the credentials, e.g. ``no
+                basic auth credentials`` (a ``PushError`` and an ``Unauthorized``).
             UnsupportedFeature: On Docker, ``tls_verify`` contradicts the daemon.
         """
         with self.begin_push(ref, auth=auth, tls_verify=tls_verify, progress=progress) as operation:
@@ -462,7 +469,7 @@ class Images:
             ImageNotFound: No such image.
         """
         target = _target(name_or_id)
-        payload = self._client._json("GET", f"/images/{target}/json", resource="image")
+        payload = self._client._json("GET", image_path(target, "/json"), resource="image")
         return Image.from_api(payload, self._client)
 
     def exists(self, name_or_id: str) -> bool:
@@ -523,7 +530,7 @@ class Images:
         """
         target = _target(image)
         params = tag_params(ref)
-        self._client._request("POST", f"/images/{target}/tag", params=params, resource="image")
+        self._client._request("POST", image_path(target, "/tag"), params=params, resource="image")
 
     def remove(
         self, image: str | Image, *, force: bool = False, prune_children: bool = True
@@ -544,7 +551,7 @@ class Images:
         target = _target(image)
         payload = self._client._json(
             "DELETE",
-            f"/images/{target}",
+            image_path(target),
             params={"force": force, "noprune": not prune_children},
             resource="image",
         )
@@ -579,7 +586,7 @@ class Images:
             ImageNotFound: No such image.
         """
         target = _target(image)
-        payload = self._client._json("GET", f"/images/{target}/history", resource="image")
+        payload = self._client._json("GET", image_path(target, "/history"), resource="image")
         backend = self._backend()
         known: dict[str, tuple[str, ...]] = {}
         if backend == "podman":

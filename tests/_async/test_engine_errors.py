@@ -1,0 +1,165 @@
+"""The same fault raises the same error on both engines; names never leave their path segment.
+
+Against the real Docker and Podman: a name conflict, a bad image reference, a
+missing command and a wrong registry password (issue 13, defect 12); names and
+ids that are not container names (defect 8).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+import pydock
+from pydock.errors import (
+    APIError,
+    BadRequest,
+    Conflict,
+    ContainerNotFound,
+    ProtocolError,
+    PullError,
+    PullUnauthorized,
+    PushError,
+    PushUnauthorized,
+    Unauthorized,
+)
+from tests.conftest import Engine, RegistryServer
+
+
+def unique(prefix: str = "pydock-err") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def names(async_client: pydock.AsyncClient) -> AsyncIterator[list[str]]:
+    made: list[str] = []
+    yield made
+    for name in made:
+        with contextlib.suppress(ContainerNotFound):
+            await async_client._request(
+                "DELETE", f"/containers/{name}", params={"force": True}, resource="container"
+            )
+
+
+# --------------------------------------------------------------------------- defect 12
+
+
+@pytest.mark.anyio
+async def test_name_conflict_is_conflict_on_both_engines(
+    async_client: pydock.AsyncClient, engine: Engine, names: list[str]
+) -> None:
+    name = unique()
+    names.append(name)
+    await async_client.containers.create(engine.test_image, ["true"], name=name)
+    with pytest.raises(Conflict) as caught:
+        await async_client.containers.create(engine.test_image, ["true"], name=name)
+    assert name in caught.value.message
+
+
+@pytest.mark.anyio
+async def test_bad_reference_is_bad_request_on_both_engines(
+    async_client: pydock.AsyncClient,
+) -> None:
+    with pytest.raises(BadRequest) as caught:
+        await async_client.containers.run("UPPER/bad::ref", ["true"], pull="never")
+    assert "reference format" in caught.value.message
+
+
+@pytest.mark.anyio
+async def test_missing_command_is_bad_request_on_both_engines(
+    async_client: pydock.AsyncClient, engine: Engine, names: list[str]
+) -> None:
+    name = unique()
+    names.append(name)
+    with pytest.raises(BadRequest) as caught:
+        await async_client.containers.run(engine.test_image, ["/no-such-command"], name=name)
+    assert "/no-such-command" in caught.value.message
+
+
+@pytest.mark.anyio
+async def test_state_conflict_is_conflict_on_both_engines(
+    async_client: pydock.AsyncClient, engine: Engine, names: list[str]
+) -> None:
+    name = unique()
+    names.append(name)
+    container = await async_client.containers.create(engine.test_image, ["true"], name=name)
+    with pytest.raises(Conflict):
+        await container.pause()  # not running
+
+
+@pytest.mark.anyio
+async def test_wrong_password_on_pull_is_pull_error_and_unauthorized(
+    async_client: pydock.AsyncClient, auth_registry: RegistryServer
+) -> None:
+    assert auth_registry.username is not None
+    ref = f"{auth_registry.host}/pydock/{unique()}:1"
+    with pytest.raises(PullUnauthorized) as caught:
+        await async_client.images.pull(ref, auth=(auth_registry.username, "wrong-password"))
+    assert isinstance(caught.value, PullError)
+    assert isinstance(caught.value, Unauthorized)
+    assert isinstance(caught.value, APIError)
+    assert caught.value.status_code == 401
+    assert "wrong-password" not in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_wrong_password_on_push_is_push_error_and_unauthorized(
+    async_client: pydock.AsyncClient, engine: Engine, auth_registry: RegistryServer
+) -> None:
+    assert auth_registry.username is not None
+    ref = f"{auth_registry.host}/pydock/{unique()}:1"
+    await async_client.images.tag(engine.test_image, ref)
+    try:
+        with pytest.raises(PushUnauthorized) as caught:
+            await async_client.images.push(ref, auth=(auth_registry.username, "wrong-password"))
+    finally:
+        await async_client.images.remove(ref)
+    assert isinstance(caught.value, PushError)
+    assert isinstance(caught.value, Unauthorized)
+    assert caught.value.status_code == 401
+    assert "wrong-password" not in str(caught.value)
+
+
+# --------------------------------------------------------------------------- defect 8
+
+BAD_NAMES = ["/x", "x/", "../containers/x", "x?y=1", "x#y", "..", ".", "x/../y", "%2e%2e", "a b"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("bad", BAD_NAMES)
+async def test_names_that_are_no_container_are_not_found(
+    async_client: pydock.AsyncClient, bad: str
+) -> None:
+    with pytest.raises(ContainerNotFound):
+        await async_client.containers.get(bad)
+    assert await async_client.containers.exists(bad) is False
+
+
+@pytest.mark.anyio
+async def test_a_real_name_whose_prefix_is_used_in_a_bad_name_is_not_reached(
+    async_client: pydock.AsyncClient, engine: Engine, names: list[str]
+) -> None:
+    name = unique()
+    names.append(name)
+    created = await async_client.containers.create(engine.test_image, ["true"], name=name)
+    for bad in (f"{name}/", f"../containers/{name}", f"{name}?all=1", f"{name}#x"):
+        with pytest.raises(ContainerNotFound):
+            await async_client.containers.get(bad)
+        assert await async_client.containers.exists(bad) is False
+    # Docker's canonical form of a name, "/name", finds it on both engines.
+    assert (await async_client.containers.get("/" + name)).id == created.id
+    assert await async_client.containers.exists("/" + name) is True
+    assert await async_client.containers.exists(name) is True
+
+
+@pytest.mark.anyio
+async def test_an_engine_redirect_is_an_error_not_an_empty_success(docker_engine: Engine) -> None:
+    # Docker cleans a quoted "/x" to "x" with a 301 and an empty body.
+    async with pydock.AsyncClient(docker_engine.url) as client:
+        with pytest.raises(ProtocolError) as caught:
+            await client._json("GET", "/containers/%2Fx/json", resource="container")
+    assert "redirect" in caught.value.message
+    assert caught.value.field == "status"
