@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         ImageManifest,
         Platform,
     )
+    from pydock._core.deadline import deadline
     from pydock._core.retry import RetryPolicy
     from pydock._sync._builder import ImageBuilder
     from pydock._sync._client import Client
@@ -159,6 +160,7 @@ _LAZY: dict[str, str] = {
     "TopResult": "pydock._core.containers",
     "UnsafeArchiveError": "pydock._core.archive",
     "UnsupportedInstruction": "pydock._core.builder",
+    "deadline": "pydock._core.deadline",
 }
 
 __all__ = [
@@ -234,6 +236,7 @@ __all__ = [
     "UnsafeArchiveError",
     "UnsupportedInstruction",
     "__version__",
+    "deadline",
     "errors",
 ]
 

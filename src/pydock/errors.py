@@ -31,7 +31,7 @@
     ├── ContainerError(exit_code, stderr)
     ├── DigestMismatch(expected, actual)
     ├── UnsupportedFeature(backend, feature)
-    ├── InvalidConfiguration           a bad URL, environment or context
+    ├── InvalidConfiguration           a bad URL, setting or argument (also a ValueError)
     └── InvalidReference               (also a ValueError)
 
 Every error raised for a request carries ``method`` and ``path``; no message ever
@@ -163,8 +163,11 @@ class ResponseTooLarge(ProtocolError):
         self.limit = limit
 
 
-class InvalidConfiguration(PydockError):
-    """A URL, environment variable, docker context or argument is not usable."""
+class InvalidConfiguration(PydockError, ValueError):
+    """A URL, environment variable, docker context or argument is not usable.
+
+    Also a ``ValueError``; the message names the parameter or setting at fault.
+    """
 
 
 class APIError(PydockError):

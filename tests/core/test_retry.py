@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pydock._core.retry import RetryPolicy, is_idempotent
+from pydock.errors import InvalidConfiguration
 
 
 def test_only_idempotent_requests_are_retried_on_status() -> None:
@@ -60,3 +62,31 @@ def test_bounds() -> None:
     assert RetryPolicy.none().gives_up(1, 0.0, 0.0)
     with pytest.raises(ValueError, match="attempts"):
         RetryPolicy(attempts=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"attempts": 0}, "attempts"),
+        ({"attempts": 2.5}, "attempts"),
+        ({"max_time": -1}, "max_time"),
+        ({"max_time": float("nan")}, "max_time"),
+        ({"initial_delay": -0.1}, "initial_delay"),
+        ({"max_delay": -1}, "max_delay"),
+        ({"max_delay": float("inf")}, "max_delay"),
+        ({"multiplier": 0.5}, "multiplier"),
+        ({"multiplier": "2"}, "multiplier"),
+        ({"jitter": 1.5}, "jitter"),
+        ({"statuses": [200]}, "statuses"),
+    ],
+)
+def test_bad_retry_settings_are_refused_by_name(kwargs: dict[str, Any], name: str) -> None:
+    with pytest.raises(InvalidConfiguration, match=name) as caught:
+        RetryPolicy(**kwargs)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_delay_is_never_negative() -> None:
+    policy = RetryPolicy(initial_delay=0, max_delay=0, jitter=0)
+    assert policy.delay(1, retry_after="-5") == 0
+    assert policy.backoff(3) == 0

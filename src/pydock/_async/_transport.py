@@ -25,8 +25,11 @@ from typing import Any
 import httpx
 
 from pydock._async._backend import AsyncSocket, connect_tcp, connect_unix, monotonic
+from pydock._core.config import ERROR_BODY_LIMIT
+from pydock._core.deadline import deadline
 from pydock._core.http11 import (
     LAST_CHUNK,
+    ConnectionClosed,
     Data,
     EndOfMessage,
     Event,
@@ -36,8 +39,16 @@ from pydock._core.http11 import (
     encode_chunk,
     encode_request_head,
 )
+from pydock._core.retry import is_idempotent
+from pydock.errors import ResponseTooLarge
 
-__all__ = ["AsyncEngineTransport", "PreparedRequest", "prepare_request"]
+__all__ = [
+    "IDEMPOTENT_EXTENSION",
+    "AsyncEngineTransport",
+    "MalformedResponse",
+    "PreparedRequest",
+    "prepare_request",
+]
 
 _READ_SIZE = 256 * 1024
 _CLOSED_EARLY = "the engine closed the connection without answering"
@@ -50,6 +61,21 @@ _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*").fullmatch
 _BUILT_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "content-type"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _BASES: dict[str, tuple[bytes, bytes] | None] = {}
+#: The request extension that marks a request idempotent (or not) whatever its method.
+IDEMPOTENT_EXTENSION = "pydock.idempotent"
+_DEADLINE_PASSED = "the call's deadline passed"
+
+
+class MalformedResponse(httpx.RemoteProtocolError):
+    """The server's bytes are not valid HTTP/1.1: never retried, mapped to ``ProtocolError``."""
+
+
+def _left(timeout: float | None, error: type[httpx.TimeoutException]) -> float | None:
+    """``timeout`` clamped to the current deadline; ``error`` once the deadline has passed."""
+    left = deadline.clamp(timeout)
+    if left is not None and left <= 0.0:
+        raise error(_DEADLINE_PASSED)
+    return left
 
 
 class PreparedRequest:
@@ -59,14 +85,20 @@ class PreparedRequest:
     for one (a retry, a log line, ``response.request``).
     """
 
-    __slots__ = ("_args", "_request", "head_only", "timeouts", "wire")
+    __slots__ = ("_args", "_request", "head_only", "idempotent", "timeouts", "wire")
 
     def __init__(
-        self, wire: bytes, head_only: bool, timeouts: Mapping[str, Any], args: dict[str, Any]
+        self,
+        wire: bytes,
+        head_only: bool,
+        timeouts: Mapping[str, Any],
+        args: dict[str, Any],
+        idempotent: bool = False,
     ) -> None:
         self.wire = wire
         self.head_only = head_only
         self.timeouts = timeouts
+        self.idempotent = idempotent
         self._args = args
         self._request: httpx.Request | None = None
 
@@ -105,11 +137,14 @@ def prepare_request(
     content: Any,
     headers: Mapping[str, str],
     extensions: dict[str, Any],
+    idempotent: bool | None = None,
 ) -> PreparedRequest | None:
     """The bytes httpx would send for ``httpx.Request(method, base_url + path, ...)``.
 
     None when the request is not one this shortcut builds exactly (a streamed
     body, a path or header that needs httpx's encoding): send it through httpx.
+    ``idempotent`` (by default: whether the method is) allows the transport to
+    resend the request on a fresh connection when a kept-alive one turns out dead.
 
     Raises:
         ValueError: A header holds a line break.
@@ -157,7 +192,9 @@ def prepare_request(
         "headers": headers,
         "extensions": extensions,
     }
-    return PreparedRequest(head + body, method == "HEAD", extensions["timeout"], args)
+    if idempotent is None:
+        idempotent = is_idempotent(method)
+    return PreparedRequest(head + body, method == "HEAD", extensions["timeout"], args, idempotent)
 
 
 class _FetchedResponse(httpx.Response):
@@ -182,6 +219,18 @@ def _extensions(head: Response) -> dict[str, Any]:
     return {"http_version": version, "reason_phrase": head.reason}
 
 
+def _too_large(prepared: PreparedRequest, limit: int) -> ResponseTooLarge:
+    method = prepared._args["method"]
+    path = httpx.URL(prepared._args["url"]).path
+    return ResponseTooLarge(
+        f"the answer is larger than the {limit}-byte limit (max_response_size); "
+        "nothing more was read",
+        limit=limit,
+        method=method,
+        path=path,
+    )
+
+
 class _AsyncConnection:
     """One HTTP/1.1 connection: pydock's sans-I/O codec over a socket."""
 
@@ -202,29 +251,32 @@ class _AsyncConnection:
             body = b"".join(stream)
             if chunked:
                 body = (encode_chunk(body) if body else b"") + LAST_CHUNK
-            await self.sock.send(head + body, timeout)
+            await self.sock.send(head + body, _left(timeout, httpx.WriteTimeout))
         else:
-            await self.sock.send(head, timeout)
+            await self.sock.send(head, _left(timeout, httpx.WriteTimeout))
             async for chunk in stream:  # type: ignore[union-attr]
                 if chunk:
-                    await self.sock.send(encode_chunk(chunk) if chunked else chunk, timeout)
+                    data = encode_chunk(chunk) if chunked else chunk
+                    await self.sock.send(data, _left(timeout, httpx.WriteTimeout))
             if chunked:
-                await self.sock.send(LAST_CHUNK, timeout)
+                await self.sock.send(LAST_CHUNK, _left(timeout, httpx.WriteTimeout))
 
     async def next_event(self, timeout: float | None) -> Event:
         events = self.events
         while not events:
-            data = await self.sock.receive(_READ_SIZE, timeout)
+            data = await self.sock.receive(_READ_SIZE, _left(timeout, httpx.ReadTimeout))
             try:
                 events.extend(self.parser.feed(data))
-            except ProtocolError as exc:
+            except ConnectionClosed as exc:
                 raise httpx.RemoteProtocolError(str(exc)) from exc
+            except ProtocolError as exc:
+                raise MalformedResponse(str(exc)) from exc
         return events.popleft()
 
     async def receive_head(self, timeout: float | None) -> Response:
         event = await self.next_event(timeout)
         if not isinstance(event, Response):
-            raise httpx.RemoteProtocolError(f"unexpected HTTP event {type(event).__name__}")
+            raise MalformedResponse(f"unexpected HTTP event {type(event).__name__}")
         self.keep_alive = event.keep_alive
         return event
 
@@ -318,6 +370,7 @@ class AsyncEngineTransport(httpx.AsyncBaseTransport):
         self._closed = False
 
     async def _connect(self, timeout: float | None) -> _AsyncConnection:
+        timeout = _left(timeout, httpx.ConnectTimeout)
         if self._socket_path is not None:
             sock = await connect_unix(self._socket_path, timeout)
         else:
@@ -345,12 +398,15 @@ class AsyncEngineTransport(httpx.AsyncBaseTransport):
         self._idle.append(conn)
 
     async def _exchange(
-        self, send: Any, head_only: bool, replayable: bool, timeouts: Mapping[str, Any]
+        self, send: Any, head_only: bool, idempotent: bool, timeouts: Mapping[str, Any]
     ) -> tuple[_AsyncConnection, Response]:
         """Send a request (``await send(conn)``) and read the answer's head.
 
-        A kept-alive connection the engine closed meanwhile fails at once:
-        a replayable request is then sent again, once, on a new connection.
+        An idle connection found dead before sending is dropped unused, so the
+        request goes on a fresh one. A kept-alive connection that breaks once
+        the request was (maybe) written is resent, once, on a new connection,
+        only if the request is idempotent: the server may have acted on it.
+        Malformed answers and timeouts are never resent.
         """
         connect_timeout = timeouts.get("connect")
         read_timeout = timeouts.get("read")
@@ -363,9 +419,12 @@ class AsyncEngineTransport(httpx.AsyncBaseTransport):
                 await send(conn)
                 conn.sent = True
                 head = await conn.receive_head(read_timeout)
+            except MalformedResponse:
+                await conn.aclose()
+                raise
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
                 await conn.aclose()
-                if reused and replayable and attempt == 1:
+                if reused and idempotent and attempt == 1:
                     continue  # a stale keep-alive connection: try once on a fresh one
                 raise
             except BaseException:
@@ -374,11 +433,25 @@ class AsyncEngineTransport(httpx.AsyncBaseTransport):
             return conn, head
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def fetch(self, prepared: PreparedRequest) -> httpx.Response:
+    async def fetch(
+        self,
+        prepared: PreparedRequest,
+        *,
+        limit: int | None = None,
+        error_limit: int = ERROR_BODY_LIMIT,
+    ) -> httpx.Response:
         """Send a prepared request and read its whole answer (the client's fast path).
+
+        Args:
+            prepared: The request.
+            limit: The most body bytes read for a successful answer (None: no limit).
+            error_limit: The most body bytes read for an error answer (status 400
+                and up): the rest is not read, and the start is kept.
 
         Raises:
             httpx.TransportError: Connecting, writing or reading failed.
+            ResponseTooLarge: A successful answer is larger than ``limit``;
+                the connection was closed without reading the rest.
         """
         if self._closed:
             raise httpx.ConnectError("the transport is closed")
@@ -388,16 +461,29 @@ class AsyncEngineTransport(httpx.AsyncBaseTransport):
         wire = prepared.wire
 
         async def send(conn: _AsyncConnection) -> None:
-            await conn.sock.send(wire, write_timeout)
+            await conn.sock.send(wire, _left(write_timeout, httpx.WriteTimeout))
 
-        conn, head = await self._exchange(send, prepared.head_only, True, timeouts)
+        conn, head = await self._exchange(send, prepared.head_only, prepared.idempotent, timeouts)
         parts: list[bytes] = []
+        status = head.status_code
+        cap = error_limit if status >= 400 else limit
         try:
-            if head.status_code != 101:
+            if status != 101:
+                if cap is not None and status < 400 and (head.content_length or 0) > cap:
+                    raise _too_large(prepared, cap)
+                size = 0
                 while True:
                     event = await conn.next_event(read_timeout)
                     if type(event) is Data:
                         parts.append(event.data)
+                        if cap is not None:
+                            size += len(event.data)
+                            if size > cap:
+                                if status < 400:
+                                    raise _too_large(prepared, cap)
+                                # An error's message: keep its start, read no further.
+                                parts = [b"".join(parts)[:cap]]
+                                break
                     elif type(event) is EndOfMessage:
                         break
         except BaseException:
@@ -430,12 +516,15 @@ class AsyncEngineTransport(httpx.AsyncBaseTransport):
         timeouts = request.extensions.get("timeout", {})
         write_timeout = timeouts.get("write")
         read_timeout = timeouts.get("read")
-        replayable = isinstance(request.stream, httpx.ByteStream)
+        marked = request.extensions.get(IDEMPOTENT_EXTENSION)
+        idempotent = isinstance(request.stream, httpx.ByteStream) and (
+            is_idempotent(request.method) if marked is None else bool(marked)
+        )
 
         async def send(conn: _AsyncConnection) -> None:
             await conn.send_request(request, write_timeout)
 
-        conn, head = await self._exchange(send, request.method == "HEAD", replayable, timeouts)
+        conn, head = await self._exchange(send, request.method == "HEAD", idempotent, timeouts)
         headers = head.headers
         extensions = _extensions(head)
         if head.status_code == 101:

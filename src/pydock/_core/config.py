@@ -37,11 +37,14 @@ from pydock.errors import InvalidConfiguration
 
 __all__ = [
     "DEFAULT_DOCKER_SOCKET",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_PODMAN_ROOT_SOCKET",
+    "ERROR_BODY_LIMIT",
     "Backend",
     "EngineEndpoint",
     "EngineURL",
     "TLSConfig",
+    "check_size",
     "docker_config_dir",
     "load_docker_config",
     "parse_engine_url",
@@ -52,6 +55,11 @@ __all__ = [
 Backend = Literal["auto", "docker", "podman"]
 #: The scheme of a parsed engine URL (a bare ``host:port`` counts as ``tcp``).
 Scheme = Literal["unix", "tcp", "http", "https"]
+
+#: The most an engine's JSON answer may hold (64 MiB): ``max_response_size=`` changes it.
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+#: The most of an error answer's body that is read (its start is kept for the message).
+ERROR_BODY_LIMIT = 16 * 1024
 
 #: Docker's default socket on Linux and macOS.
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
@@ -648,3 +656,14 @@ def _default_sockets(env: Mapping[str, str], prefer: Backend) -> list[tuple[str,
         podman.append((f"{runtime_dir}/podman/podman.sock", "podman"))
     podman.append((DEFAULT_PODMAN_ROOT_SOCKET, "podman"))
     return podman + docker if prefer == "podman" else docker + podman
+
+
+def check_size(name: str, value: object) -> int:
+    """``value`` as a byte count above zero.
+
+    Raises:
+        InvalidConfiguration: ``value`` is not a whole number above 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidConfiguration(f"{name} must be a whole number of bytes above 0, not {value!r}")
+    return value

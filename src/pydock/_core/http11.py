@@ -24,15 +24,29 @@ __all__ = [
     "encode_chunk",
     "encode_request_head",
     "LAST_CHUNK",
+    "MAX_CHUNK_SIZE",
+    "ConnectionClosed",
 ]
 
 LAST_CHUNK = b"0\r\n\r\n"
 _MAX_HEAD = 1024 * 1024
 _MAX_CHUNK_LINE = 1024
+#: The largest chunk accepted (1 TiB): a bigger size is an attack or garbage, not data.
+MAX_CHUNK_SIZE = 1 << 40
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+_DIGITS = frozenset(b"0123456789")
 
 
 class ProtocolError(Exception):
-    """The server's bytes are not valid HTTP/1.1."""
+    """The server's bytes are not valid HTTP/1.1 (malformed framing: never worth resending)."""
+
+
+class ConnectionClosed(ProtocolError):
+    """The connection ended before the answer did (``answered`` tells whether any of it came)."""
+
+    def __init__(self, message: str, *, answered: bool) -> None:
+        super().__init__(message)
+        self.answered = answered
 
 
 @attrs.frozen
@@ -40,7 +54,8 @@ class Response:
     """A response head.
 
     ``encoded`` tells whether the body has a ``Content-Encoding`` (other
-    than ``identity``) that a reader must undo.
+    than ``identity``) that a reader must undo; ``content_length`` is the
+    announced body size when the body is framed by ``Content-Length``.
     """
 
     status_code: int
@@ -49,6 +64,7 @@ class Response:
     http_version: bytes
     keep_alive: bool
     encoded: bool = False
+    content_length: int | None = None
 
 
 @attrs.frozen
@@ -175,8 +191,12 @@ class ResponseParser:
             if self._in_head and self._pos == len(self._buf):
                 if out:
                     return out
-                raise ProtocolError("the server closed the connection without answering")
-            raise ProtocolError("the connection closed in the middle of an answer")
+                raise ConnectionClosed(
+                    "the server closed the connection without answering", answered=False
+                )
+            raise ConnectionClosed(
+                "the connection closed in the middle of an answer", answered=True
+            )
         return out
 
     # -- head ------------------------------------------------------------------
@@ -225,12 +245,12 @@ class ResponseParser:
                 continue  # not a header the framing depends on (most of them): skip lower()
             lower = name.lower()
             if lower == b"content-length":
-                try:
-                    new = int(value)
-                except ValueError:
-                    raise ProtocolError(f"bad Content-Length {value[:40]!r}") from None
-                if new < 0 or (length is not None and length != new):
-                    raise ProtocolError("conflicting or negative Content-Length")
+                # Digits only: int() would also take "+5", " 5" and "5_0".
+                if not value or len(value) > 18 or not _DIGITS.issuperset(value):
+                    raise ProtocolError(f"bad Content-Length {value[:40]!r}")
+                new = int(value)
+                if length is not None and length != new:
+                    raise ProtocolError("conflicting Content-Length headers")
                 length = new
             elif lower == b"transfer-encoding":
                 chunked = value.lower().rsplit(b",", 1)[-1].strip() == b"chunked"
@@ -258,7 +278,8 @@ class ResponseParser:
         else:
             self._framing = _CLOSE
             keep_alive = False
-        return Response(status, reason, headers, version, keep_alive, encoded)
+        announced = length if self._framing == _LENGTH else None
+        return Response(status, reason, headers, version, keep_alive, encoded, announced)
 
     # -- body ------------------------------------------------------------------
 
@@ -309,13 +330,13 @@ class ResponseParser:
                     if len(buf) - pos > _MAX_CHUNK_LINE:
                         raise ProtocolError("chunk size line too long")
                     break
-                line = buf[pos:nl].split(b";", 1)[0].strip()
-                try:
-                    remaining = int(line, 16)
-                except ValueError:
-                    raise ProtocolError(f"bad chunk size {line[:20]!r}") from None
-                if remaining < 0:
-                    raise ProtocolError("negative chunk size")
+                line = buf[pos:nl].split(b";", 1)[0].rstrip(b" \t")
+                # Hex digits only (int() would take "-5", "0x5", "5_0"), at most 16 of them.
+                if not line or len(line) > 16 or not _HEX_DIGITS.issuperset(line):
+                    raise ProtocolError(f"bad chunk size {line[:24]!r}")
+                remaining = int(line, 16)
+                if remaining > MAX_CHUNK_SIZE:
+                    raise ProtocolError(f"impossible chunk size {line[:24]!r}")
                 pos = nl + 2
                 state = _TRAILERS if remaining == 0 else _BODY
                 progressed = True

@@ -12,20 +12,37 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from pydock._core.config import TLSConfig, parse_engine_url, resolve_endpoint
+from pydock._core.config import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    ERROR_BODY_LIMIT,
+    TLSConfig,
+    check_size,
+    parse_engine_url,
+    resolve_endpoint,
+)
+from pydock._core.deadline import check_seconds, deadline
 from pydock._core.dialect import BackendChoice, Session, facts_from_ping, facts_from_version
 from pydock._core.errmap import Resource, error_for_status, redirect_error
 from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._sync._backend import ClientBase, Lock, monotonic, sleep
-from pydock._sync._transport import EngineTransport, PreparedRequest, prepare_request
+from pydock._sync._transport import (
+    IDEMPOTENT_EXTENSION,
+    EngineTransport,
+    MalformedResponse,
+    PreparedRequest,
+    prepare_request,
+)
 from pydock._sync._upgrade import RawStream
 from pydock._version import __version__
 from pydock.errors import (
     APIError,
     ConnectError,
+    InvalidConfiguration,
+    ProtocolError,
     PydockError,
+    ResponseTooLarge,
     Timeout,
     TransportError,
     Unauthorized,
@@ -57,7 +74,7 @@ _UNSET: Any = object()
 
 def transport_error(
     exc: httpx.TransportError, *, method: str, path: str, target: str
-) -> TransportError:
+) -> TransportError | ProtocolError:
     """The pydock error for an httpx transport error: the one place they are mapped.
 
     Args:
@@ -66,7 +83,15 @@ def transport_error(
         path: The request's path.
         target: What was being talked to, for the message (``"the engine at unix://..."``).
     """
+    if isinstance(exc, MalformedResponse):
+        return ProtocolError(
+            f"{target} sent a malformed answer: {exc}", field="http", method=method, path=path
+        )
     if isinstance(exc, httpx.TimeoutException):
+        if deadline.passed():
+            return Timeout(
+                f"timed out: the call's deadline passed ({exc})", method=method, path=path
+            )
         return Timeout(f"timed out: {exc}", method=method, path=path)
     if isinstance(exc, httpx.ConnectError):
         return ConnectError(f"cannot reach {target}: {exc}", method=method, path=path)
@@ -95,6 +120,8 @@ class _RetryDecision:
     def wants(self, response: object, exc: BaseException | None) -> bool:
         """Whether this answer (or this error) deserves another try."""
         if exc is not None:
+            if isinstance(exc, MalformedResponse):
+                return False  # the same bytes would come again: never resent
             if _connect_failed(exc):
                 return self.policy.should_retry_error(
                     connect_failed=True, idempotent=self.idempotent
@@ -135,6 +162,9 @@ class _StopDecision:
 
     def __call__(self, state: RetryCallState) -> bool:
         elapsed = state.seconds_since_start or 0.0
+        left = deadline.remaining()
+        if left is not None and left <= state.upcoming_sleep:
+            return True  # the next try would start past the deadline
         return self.policy.gives_up(state.attempt_number, elapsed, state.upcoming_sleep)
 
 
@@ -160,9 +190,17 @@ class Client(ClientBase):
             without a read timeout unless a call says otherwise.
         retry: The :class:`~pydock.RetryPolicy`; None uses the default policy.
         tls: TLS settings for ``tcp://`` and ``https://`` engines.
+        deadline: Seconds each call may take in all (connect, send, answer,
+            retries and backoff), on top of the per-operation ``timeout``; None
+            for none. ``with pydock.deadline(s):`` sets a shorter one for a block.
+            A streamed answer's body (logs, exports) is not bound by it.
+        max_response_size: The most bytes of an answer read into memory
+            (64 MiB by default); a larger one raises
+            :class:`~pydock.errors.ResponseTooLarge`. Streams are not limited.
 
     Raises:
-        InvalidConfiguration: The URL or settings are not usable.
+        InvalidConfiguration: The URL or settings are not usable (also a
+            ``ValueError``; the message names the parameter).
     """
 
     def __init__(
@@ -175,7 +213,15 @@ class Client(ClientBase):
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         tls: TLSConfig | None = None,
+        deadline: float | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
+        self._timeout = _checked_timeout(timeout)
+        self._deadline = check_seconds("deadline", deadline)
+        #: The most bytes of an answer read into memory.
+        self.max_response_size = check_size("max_response_size", max_response_size)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise InvalidConfiguration(f"retry must be a RetryPolicy, not {retry!r}")
         if base_url is None:
             endpoint = resolve_endpoint(prefer=backend)
             base_url = endpoint.url
@@ -193,7 +239,6 @@ class Client(ClientBase):
                 ssl_context=ssl_context,
                 server_hostname=tls.server_hostname if tls is not None else None,
             )
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._transport = transport
         self._base_url = url.base_url.rstrip("/")
         self._headers = {"User-Agent": _USER_AGENT}
@@ -292,15 +337,46 @@ class Client(ClientBase):
         """Send one request (already versioned); retry per policy; raise typed errors.
 
         The answer's body is read unless ``stream`` is true; a streamed answer
-        must be closed by the caller.
+        must be closed by the caller. The client's deadline bounds everything
+        up to the answer's head (and its body, when read here).
         """
+        if self._deadline is None:
+            return self._send_bounded(
+                method, path, params, json, content, headers, resource, idempotent, stream, timeout
+            )
+        with deadline(self._deadline):
+            return self._send_bounded(
+                method, path, params, json, content, headers, resource, idempotent, stream, timeout
+            )
+
+    def _send_bounded(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        content: Any,
+        headers: Mapping[str, str] | None,
+        resource: Resource,
+        idempotent: bool | None,
+        stream: bool,
+        timeout: Any,
+    ) -> httpx.Response:
         if timeout is _UNSET:
             timeout = self._stream_timeout() if stream else self._timeout
-        elif not isinstance(timeout, httpx.Timeout):
-            timeout = httpx.Timeout(timeout)
+        else:
+            timeout = _checked_timeout(timeout)
+        if deadline.passed():
+            raise Timeout(
+                "timed out: the call's deadline passed before it started", method=method, path=path
+            )
         params = _clean_params(params)
         headers = {**self._headers, **headers} if headers else self._headers
-        extensions = {"timeout": timeout.as_dict()}
+        extensions: dict[str, Any] = {"timeout": timeout.as_dict()}
+        if idempotent is None:
+            idempotent = is_idempotent(method)
+        else:
+            extensions[IDEMPOTENT_EXTENSION] = idempotent
         request: httpx.Request | PreparedRequest | None = None
         if not stream and type(self._transport) is EngineTransport:
             # pydock's own transport: the request goes to the wire without httpx objects.
@@ -313,6 +389,7 @@ class Client(ClientBase):
                 content=content,
                 headers=headers,
                 extensions=extensions,
+                idempotent=idempotent,
             )
         if request is None:
             request = httpx.Request(
@@ -324,10 +401,9 @@ class Client(ClientBase):
                 headers=headers,
                 extensions=extensions,
             )
-        if idempotent is None:
-            idempotent = is_idempotent(method)
         decision = _RetryDecision(self._retry, idempotent)
         started = monotonic()
+        target = f"the engine at {self.base_url}"
         try:
             # Fast path: one try, no retry machinery unless the outcome asks for it.
             try:
@@ -341,9 +417,7 @@ class Client(ClientBase):
                 raise error
             assert response is not None
         except httpx.TransportError as exc:
-            raise transport_error(
-                exc, method=method, path=path, target=f"the engine at {self.base_url}"
-            ) from exc
+            raise transport_error(exc, method=method, path=path, target=target) from exc
         if http_log.isEnabledFor(logging.INFO):
             http_log.info(
                 "%s %s -> %d (%.1f ms)",
@@ -355,8 +429,12 @@ class Client(ClientBase):
             if http_log.isEnabledFor(logging.DEBUG):
                 http_log.debug("request headers: %s", redact_headers(request.headers.items()))
         if response.status_code >= 400:
-            body = response.read()
-            response.close()
+            try:
+                body = _read_limited(response, ERROR_BODY_LIMIT, method, path, cut=True)
+            except httpx.TransportError:
+                body = b""
+            finally:
+                response.close()
             raise error_for_status(
                 response.status_code, body, method=method, path=path, resource=resource
             )
@@ -366,11 +444,9 @@ class Client(ClientBase):
             raise redirect_error(response.status_code, location, method=method, path=path)
         if not stream:
             try:
-                response.read()
+                _read_limited(response, self.max_response_size, method, path, cut=False)
             except httpx.TransportError as exc:
-                raise transport_error(
-                    exc, method=method, path=path, target=f"the engine at {self.base_url}"
-                ) from exc
+                raise transport_error(exc, method=method, path=path, target=target) from exc
             finally:
                 response.close()
         return response
@@ -378,7 +454,8 @@ class Client(ClientBase):
     def _send_once(self, request: httpx.Request | PreparedRequest) -> httpx.Response:
         if isinstance(request, PreparedRequest):
             assert isinstance(self._transport, EngineTransport)
-            return self._transport.fetch(request)  # read in full, connection released
+            # Read in full (within the size limit), connection released.
+            return self._transport.fetch(request, limit=self.max_response_size)
         response = self._transport.handle_request(request)
         response.request = request
         return response
@@ -782,6 +859,57 @@ def _discard_answer(state: RetryCallState) -> None:
         response = outcome.result()
         if isinstance(response, httpx.Response):
             response.close()
+
+
+def _read_limited(
+    response: httpx.Response, limit: int, method: str, path: str, *, cut: bool
+) -> bytes:
+    """Read an answer's body into memory, at most ``limit`` bytes of it.
+
+    Over the limit, reading stops: with ``cut`` the start is kept (an error's
+    message), otherwise :class:`ResponseTooLarge` is raised. An answer already
+    read (pydock's transport limits it as it reads) is returned as is.
+
+    Raises:
+        ResponseTooLarge: The body is larger than ``limit`` (and ``cut`` is false).
+    """
+    if response.is_stream_consumed:
+        return response.content
+    announced = response.headers.get("content-length", "")
+    too_large = ResponseTooLarge(
+        f"the answer is larger than the {limit}-byte limit (max_response_size); "
+        "nothing more was read",
+        limit=limit,
+        method=method,
+        path=path,
+    )
+    if not cut and announced.isdigit() and int(announced) > limit:
+        raise too_large
+    parts: list[bytes] = []
+    size = 0
+    for part in response.iter_bytes():
+        parts.append(part)
+        size += len(part)
+        if size > limit:
+            if not cut:
+                raise too_large
+            break
+    body = b"".join(parts)[:limit]
+    response._content = body
+    return body
+
+
+def _checked_timeout(timeout: object) -> httpx.Timeout:
+    """``timeout`` as an ``httpx.Timeout``, each of its values None or seconds above 0.
+
+    Raises:
+        InvalidConfiguration: A value is not a positive, finite number of seconds.
+    """
+    if isinstance(timeout, httpx.Timeout):
+        for part in ("connect", "read", "write", "pool"):
+            check_seconds(f"timeout.{part}", getattr(timeout, part))
+        return timeout
+    return httpx.Timeout(check_seconds("timeout", timeout))
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
