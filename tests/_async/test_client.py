@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 import pydock
-from pydock.errors import ContainerNotFound, UnsupportedFeature
+from pydock._async._backend import monotonic
+from pydock.errors import ContainerNotFound, ResponseTooLarge, Timeout, UnsupportedFeature
 from tests.conftest import Engine
 
 
@@ -101,3 +104,33 @@ async def test_feature_missing_from_negotiated_version_fails_before_sending(
 async def test_many_requests_reuse_connections(async_client: pydock.AsyncClient) -> None:
     for _ in range(50):
         assert await async_client.ping()
+
+
+@pytest.mark.anyio
+async def test_an_answer_over_max_response_size_is_refused(engine: Engine) -> None:
+    async with pydock.AsyncClient(engine.url, max_response_size=512) as client:
+        with pytest.raises(ResponseTooLarge) as caught:
+            await client.info()  # /info is several KiB on both engines
+        assert caught.value.limit == 512
+        assert str(caught.value.path).endswith("/info")
+        assert await client.ping()  # the connection was dropped; the next call is fine
+
+
+@pytest.mark.anyio
+async def test_a_whole_call_deadline_ends_a_call_the_engine_holds(engine: Engine) -> None:
+    name = f"pydock-deadline-{uuid.uuid4().hex[:12]}"
+    async with pydock.AsyncClient(engine.url, deadline=1.5) as client:
+        container = await client.containers.run(
+            engine.test_image, ["sleep", "300"], detach=True, name=name
+        )
+        try:
+            started = monotonic()
+            with pytest.raises(Timeout):
+                await container.wait()  # no per-call timeout: only the deadline ends it
+            assert monotonic() - started < 10
+            started = monotonic()
+            with pydock.deadline(0.5), pytest.raises(Timeout):
+                await container.wait()
+            assert monotonic() - started < 10
+        finally:
+            await container.remove(force=True)

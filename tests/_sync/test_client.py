@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 import pydock
-from pydock.errors import ContainerNotFound, UnsupportedFeature
+from pydock._sync._backend import monotonic
+from pydock.errors import ContainerNotFound, ResponseTooLarge, Timeout, UnsupportedFeature
 from tests.conftest import Engine
 
 
@@ -90,3 +93,31 @@ def test_feature_missing_from_negotiated_version_fails_before_sending(
 def test_many_requests_reuse_connections(sync_client: pydock.Client) -> None:
     for _ in range(50):
         assert sync_client.ping()
+
+
+def test_an_answer_over_max_response_size_is_refused(engine: Engine) -> None:
+    with pydock.Client(engine.url, max_response_size=512) as client:
+        with pytest.raises(ResponseTooLarge) as caught:
+            client.info()  # /info is several KiB on both engines
+        assert caught.value.limit == 512
+        assert str(caught.value.path).endswith("/info")
+        assert client.ping()  # the connection was dropped; the next call is fine
+
+
+def test_a_whole_call_deadline_ends_a_call_the_engine_holds(engine: Engine) -> None:
+    name = f"pydock-deadline-{uuid.uuid4().hex[:12]}"
+    with pydock.Client(engine.url, deadline=1.5) as client:
+        container = client.containers.run(
+            engine.test_image, ["sleep", "300"], detach=True, name=name
+        )
+        try:
+            started = monotonic()
+            with pytest.raises(Timeout):
+                container.wait()  # no per-call timeout: only the deadline ends it
+            assert monotonic() - started < 10
+            started = monotonic()
+            with pydock.deadline(0.5), pytest.raises(Timeout):
+                container.wait()
+            assert monotonic() - started < 10
+        finally:
+            container.remove(force=True)
