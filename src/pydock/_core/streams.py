@@ -32,9 +32,10 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
 from pydock._core.errmap import scrub
-from pydock.errors import StreamError
+from pydock.errors import ResponseTooLarge, StreamError
 
 __all__ = [
+    "MAX_STREAM_OBJECT",
     "STDERR",
     "STDIN",
     "STDOUT",
@@ -84,6 +85,10 @@ _OUTSIDE = re.compile(r'[{}"]')
 _INSIDE = re.compile(r'["\\]')
 
 
+#: The longest object a JSON-lines stream may hold, in characters (16 Mi).
+MAX_STREAM_OBJECT = 16 * 1024 * 1024
+
+
 class JsonLinesDecoder:
     """Decode a stream of JSON objects, however it is split into chunks.
 
@@ -98,7 +103,10 @@ class JsonLinesDecoder:
 
     Every top-level value must be an object; anything else (an HTML error
     page, a bare string) is a :class:`~pydock.errors.StreamError`, raised as
-    soon as its first character arrives.
+    soon as its first character arrives. One object may hold at most
+    ``max_object`` characters (16 Mi by default; progress messages are a few
+    hundred): a longer one is :class:`~pydock.errors.ResponseTooLarge`, raised
+    as soon as the limit is passed, without holding more.
 
     Example::
 
@@ -110,13 +118,15 @@ class JsonLinesDecoder:
         dec.flush()
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_object: int = MAX_STREAM_OBJECT) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
         self._json = json.JSONDecoder()
+        self._max_object = max_object
         # The start of an incomplete object (empty when there is none), and the
         # text received after it while its end has not been seen yet.
         self._head = ""
         self._pending: list[str] = []
+        self._held = 0
         # Scanner state for the incomplete object.
         self._depth = 0
         self._in_string = False
@@ -135,6 +145,7 @@ class JsonLinesDecoder:
         Raises:
             StreamError: The stream is not valid UTF-8, holds invalid JSON or a
                 value that is not an object.
+            ResponseTooLarge: An object is longer than ``max_object``.
         """
         if self._error is not None:
             raise self._error
@@ -146,14 +157,31 @@ class JsonLinesDecoder:
             return []
         if self._head:
             end = self._scan(text, 0)
-            if end < 0:
-                self._pending.append(text)
-                return []
             self._pending.append(text)
+            self._held += len(text)
+            if end < 0:
+                if self._held > self._max_object:
+                    raise self._too_large()
+                return []
             text = self._head + "".join(self._pending)
             self._head = ""
             self._pending.clear()
-        return self._parse(text)
+            self._held = 0
+        out = self._parse(text)
+        if len(self._head) > self._max_object:
+            raise self._too_large()
+        self._held = len(self._head)
+        return out
+
+    def _too_large(self) -> ResponseTooLarge:
+        limit = self._max_object
+        error = ResponseTooLarge(
+            f"an object in the JSON stream is longer than {limit} characters", limit=limit
+        )
+        self._error = error
+        self._head = ""
+        self._pending.clear()
+        return error
 
     def flush(self) -> list[dict[str, Any]]:
         """End the stream.
