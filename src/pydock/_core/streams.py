@@ -131,7 +131,7 @@ class JsonLinesDecoder:
         self._depth = 0
         self._in_string = False
         self._escaped = False
-        self._error: StreamError | None = None
+        self._error: StreamError | ResponseTooLarge | None = None
 
     def feed(self, data: BytesLike) -> list[dict[str, Any]]:
         """Decode the next chunk of the stream.
