@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import posixpath
+import uuid
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -24,6 +25,7 @@ from collections.abc import (
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
+import anyio  # unasync: remove
 import attrs
 import httpx
 
@@ -87,6 +89,33 @@ _DIR_BIT = 1 << 31
 
 def _timeout(read: float | None) -> httpx.Timeout:
     return httpx.Timeout(connect=10.0, read=read, write=60.0, pool=60.0)
+
+
+# Every exec carries ``PYDOCK_EXEC=<token>`` in its environment (and so do the
+# processes it starts): what ends an abandoned exec finds them by it.
+_EXEC_MARK = "PYDOCK_EXEC"
+# Seconds an abandoned exec gets to exit by itself once its stdin is closed.
+_EXEC_GRACE = 0.5
+# Seconds the (shielded) cleanup of an abandoned exec may take at most.
+_EXEC_CLEANUP_LIMIT = 20.0
+# Run in the container: SIGTERM, then SIGKILL, every process whose environment
+# holds the mark. The engines' exec inspect gives a host pid, not one the
+# container can signal, so the container's own /proc is searched instead.
+_EXEC_KILL_SCRIPT = (
+    'k() { for p in /proc/[0-9]*; do grep -qs "$1" "$p/environ" && kill "-$2" "${p#/proc/}"; '
+    "done; }; k MARK TERM; sleep 0.2; k MARK KILL; true"
+)
+
+
+def _exec_mark() -> str:
+    return f"{_EXEC_MARK}={uuid.uuid4().hex}"
+
+
+def _cleanup_scope() -> contextlib.AbstractContextManager[object]:
+    """Shield a cleanup from the cancellation that made it necessary, for a bounded time."""
+    scope: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    scope = anyio.move_on_after(_EXEC_CLEANUP_LIMIT, shield=True)  # unasync: remove
+    return scope
 
 
 async def _aiter(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
@@ -420,6 +449,7 @@ class AsyncContainer:
         workdir: str | None,
         environment: Mapping[str, Any] | Sequence[str] | None,
         privileged: bool = False,
+        mark: str | None = None,
     ) -> str:
         command = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
         body: dict[str, Any] = {
@@ -434,12 +464,52 @@ class AsyncContainer:
             body["User"] = user
         if workdir is not None:
             body["WorkingDir"] = workdir
-        if environment is not None:
-            body["Env"] = environment_list(environment)
+        env = environment_list(environment) if environment is not None else []
+        if mark is not None:
+            env.append(mark)
+        if env:
+            body["Env"] = env
         created = await self._client._json(
             "POST", self._path("/exec"), json=body, resource="container"
         )
         return str(created["Id"])
+
+    async def _end_exec(
+        self, exec_id: str, mark: str, stream: AsyncRawStream | None, user: str | None
+    ) -> int | None:
+        """End an exec that is being abandoned; its exit code if known.
+
+        Its stdin is closed first; if it is still running after a short grace,
+        every process carrying its mark is sent SIGTERM, then SIGKILL, by a
+        second exec. Errors are swallowed: the container may be gone already.
+        """
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                await stream.close_stdin()
+        try:
+            code = await _exec_exit_code(self._client, exec_id, wait=_EXEC_GRACE)
+        except PydockError:
+            return None
+        if code is not None:
+            return code
+        with contextlib.suppress(PydockError):
+            killer = await self._create_exec(
+                _EXEC_KILL_SCRIPT.replace("MARK", mark),
+                stdin=False,
+                tty=False,
+                user=user,
+                workdir=None,
+                environment=None,
+            )
+            await self._client._request(
+                "POST",
+                f"/exec/{killer}/start",
+                json={"Detach": False, "Tty": False},
+                idempotent=False,
+                timeout=_timeout(_EXEC_CLEANUP_LIMIT),
+            )
+            return await _exec_exit_code(self._client, exec_id, wait=2.0)
+        return None
 
     async def exec(
         self,
@@ -454,6 +524,9 @@ class AsyncContainer:
     ) -> ExecResult:
         """Run a command in the running container and wait for it.
 
+        If the call is cancelled or interrupted, the command is ended too (see
+        :meth:`AsyncExecSession.aclose`): it does not outlive the call.
+
         Args:
             cmd: The command: a list of arguments, or a string run with ``sh -c``.
             user: Run as this user (``name``, ``uid`` or ``uid:gid``).
@@ -467,6 +540,7 @@ class AsyncContainer:
             ContainerNotFound: The container does not exist.
             Conflict: The container is not running.
         """
+        mark = _exec_mark()
         exec_id = await self._create_exec(
             cmd,
             stdin=stdin is not None,
@@ -475,13 +549,15 @@ class AsyncContainer:
             workdir=workdir,
             environment=environment,
             privileged=privileged,
+            mark=mark,
         )
         out: builtins.list[bytes] = []
         err: builtins.list[bytes] = []
-        stream = await self._client._upgrade(
-            "POST", f"/exec/{exec_id}/start", json={"Detach": False, "Tty": tty}, tty=tty
-        )
-        async with stream:
+        stream: AsyncRawStream | None = None
+        try:
+            stream = await self._client._upgrade(
+                "POST", f"/exec/{exec_id}/start", json={"Detach": False, "Tty": tty}, tty=tty
+            )
             if stdin is not None:
                 if stdin:
                     await stream.send(stdin)
@@ -492,6 +568,15 @@ class AsyncContainer:
                         err.append(frame.data)
                     elif frame.stream == STDOUT:
                         out.append(frame.data)
+        except BaseException:
+            # Cancelled or failed half-way: the command must not outlive the call.
+            with _cleanup_scope():
+                await self._end_exec(exec_id, mark, stream, user)
+            raise
+        finally:
+            if stream is not None:
+                with _cleanup_scope():
+                    await stream.aclose()
         code = await _exec_exit_code(self._client, exec_id, wait=10.0)
         return ExecResult(code if code is not None else -1, b"".join(out), b"".join(err))
 
@@ -511,6 +596,8 @@ class AsyncContainer:
             async with container.exec_session("sh") as sh:
                 await sh.send(b"echo $((6*7))\\n")
                 ...
+
+        Leaving the block ends the command if it still runs (:meth:`AsyncExecSession.aclose`).
         """
         return AsyncExecSession(
             self, cmd, tty=tty, user=user, workdir=workdir, environment=environment
@@ -987,6 +1074,8 @@ class AsyncExecSession:
         self._environment = environment
         self.id: str | None = None
         self._stream: AsyncRawStream | None = None
+        self._mark = _exec_mark()
+        self._closed = False
         self.exit_code: int | None = None
 
     async def start(self) -> None:
@@ -1005,6 +1094,7 @@ class AsyncExecSession:
             user=self._user,
             workdir=self._workdir,
             environment=self._environment,
+            mark=self._mark,
         )
         self._stream = await self._client._upgrade(
             "POST", f"/exec/{self.id}/start", json={"Detach": False, "Tty": self.tty}, tty=self.tty
@@ -1082,13 +1172,27 @@ class AsyncExecSession:
                 return self.exit_code
 
     async def aclose(self) -> None:
-        """Close the connection; the exit code is fetched if the command has ended."""
-        if self._stream is not None:
-            await self._stream.aclose()
-            if self.exit_code is None and self.id is not None:
-                info = await self._client._json("GET", f"/exec/{self.id}/json")
-                if not info.get("Running") and info.get("ExitCode") is not None:
-                    self.exit_code = int(info["ExitCode"])
+        """End the session and close the connection (done by ``async with``).
+
+        A command still running is ended: its stdin is closed, and if it has
+        not exited half a second later, every process it started is sent
+        SIGTERM, then SIGKILL (by a second exec running ``sh``, ``grep`` and
+        ``kill`` in the container). This also happens when the block is left
+        by an exception or a cancellation: the cleanup is shielded from the
+        cancellation and bounded to 20 seconds. ``exit_code`` is set when known.
+        """
+        stream = self._stream
+        if stream is None or self._closed:
+            return
+        self._closed = True
+        with _cleanup_scope():
+            try:
+                if self.exit_code is None and self.id is not None:
+                    code = await self._container._end_exec(self.id, self._mark, stream, self._user)
+                    if code is not None:
+                        self.exit_code = code
+            finally:
+                await stream.aclose()
 
     async def __aenter__(self) -> AsyncExecSession:
         await self.start()
