@@ -8,6 +8,8 @@ Each test runs pydock's own transport against a hostile local server
 from __future__ import annotations
 
 import os
+import ssl
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -17,6 +19,7 @@ import httpx
 import pytest
 
 import pydock
+from pydock._async._backend import sleep
 from pydock._async._transport import IDEMPOTENT_EXTENSION, AsyncEngineTransport
 from pydock.errors import (
     NotFound,
@@ -312,3 +315,51 @@ def test_bad_client_settings_are_refused_by_name(kwargs: dict[str, Any], name: s
 def test_a_bad_deadline_is_refused(seconds: Any) -> None:
     with pytest.raises(pydock.errors.InvalidConfiguration, match="deadline"):
         pydock.deadline(seconds)
+
+
+@pytest.fixture(scope="module")
+def tls_pair() -> Iterator[tuple[ssl.SSLContext, ssl.SSLContext]]:
+    """A server context with a self-signed certificate for 127.0.0.1, and a client trusting it."""
+    folder = tempfile.mkdtemp(prefix="pydock-tls-")
+    key, cert = os.path.join(folder, "key.pem"), os.path.join(folder, "cert.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+         "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=cert)
+    yield server, client
+    for name in (key, cert):
+        os.unlink(name)
+    os.rmdir(folder)
+
+
+def _answer_then_hang_up(method: str, target: str, n: int) -> Action:
+    """Answer, keep the connection a moment, then close it (an idle timeout on the server)."""
+    return [answer(b'{"Id": "abc"}'), 0.1]
+
+
+@pytest.mark.anyio
+async def test_an_idle_tls_connection_the_server_closed_is_not_used_for_a_post(
+    tls_pair: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_context, client_context = tls_pair
+    server = HostileServer(_answer_then_hang_up, tls=server_context)
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        transport = AsyncEngineTransport(
+            host="127.0.0.1", port=port, ssl_context=client_context, server_hostname="127.0.0.1"
+        )
+        base = f"https://127.0.0.1:{port}"
+        async with httpx.AsyncClient(transport=transport, base_url=base) as http:
+            assert (await http.get("/first")).status_code == 200
+            await sleep(0.5)  # the server has hung up the idle connection by now
+            response = await http.post("/containers/create", content=b"{}")
+            assert response.json() == {"Id": "abc"}
+        assert server.count("POST") == 1
+        assert server.connections == 2
+    finally:
+        server.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -37,9 +38,15 @@ def answer(body: bytes = b"{}", status: bytes = b"200 OK", extra: bytes = b"") -
 
 
 class HostileServer:
-    """Serve ``script`` on 127.0.0.1 (TCP) or on the unix socket ``path`` until :meth:`close`."""
+    """Serve ``script`` on 127.0.0.1 (TCP, TLS with ``tls``) or on the unix socket ``path``.
 
-    def __init__(self, script: Script, *, path: str | None = None) -> None:
+    Serves until :meth:`close`.
+    """
+
+    def __init__(
+        self, script: Script, *, path: str | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self._tls = tls
         self.script = script
         self.requests: list[tuple[str, str, int]] = []
         self.connections = 0
@@ -91,6 +98,8 @@ class HostileServer:
         buf = b""
         n = 0
         try:
+            if self._tls is not None:
+                conn = self._tls.wrap_socket(conn, server_side=True)
             while True:
                 while b"\r\n\r\n" not in buf:
                     data = conn.recv(65536)

@@ -178,12 +178,14 @@ class AsyncSocket:
     def is_dead(self) -> bool:
         """Whether an idle keep-alive connection was closed by the server.
 
-        An idle plain socket that is readable has either hit EOF or holds bytes
-        nobody asked for: either way it must not be reused.
+        An idle socket that is readable has either hit EOF or holds bytes
+        nobody asked for (for TLS: a close_notify, or a record nobody asked
+        for): either way it must not be reused. Found here, before anything is
+        sent, the request goes on a fresh connection, whatever its method.
         """
         if self.closed:
             return True
-        if self._tls or self._raw is None:
+        if self._raw is None:
             return False
         try:
             readable, _, _ = select.select([self._raw], [], [], 0)

@@ -163,11 +163,15 @@ class Socket:
         self.send(buffer, timeout)
 
     def is_dead(self) -> bool:
-        """Whether an idle keep-alive connection was closed by the server."""
+        """Whether an idle keep-alive connection was closed by the server.
+
+        An idle socket that is readable (TLS included) has hit EOF or holds
+        bytes nobody asked for: it must not be reused.
+        """
         if self.closed:
             return True
-        if self._tls:
-            return False
+        if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
+            return True
         try:
             readable, _, _ = select.select([self._sock], [], [], 0)
         except (OSError, ValueError):
