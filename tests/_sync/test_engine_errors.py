@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,7 @@ from pydock.errors import (
     Unauthorized,
 )
 from tests.conftest import Engine, RegistryServer
+from tests.support.hostile_engine import HostileEngine
 
 
 def unique(prefix: str = "pydock-err") -> str:
@@ -154,3 +156,56 @@ def test_an_engine_redirect_is_an_error_not_an_empty_success(docker_engine: Engi
             client._json("GET", "/containers/%2Fx/json", resource="container")
     assert "redirect" in caught.value.message
     assert caught.value.field == "status"
+
+
+# --------------------------------------------------------------------------- defect 6
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileEngine]:
+    server = HostileEngine()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "call", "field"),
+    [
+        ("/containers/json", {"message": "not a list"}, "containers.list", None),
+        ("/containers/json", [{"Id": "a", "Names": "notalist"}], "containers.list", "[0].Names"),
+        ("/containers/json", [{"Id": "a"}, ["x", 1]], "containers.list", "[1]"),
+        ("/containers/web/json", ["x", 1], "containers.get", None),
+        ("/containers/web/json", {"Id": "a", "State": {"Pid": "x"}}, "containers.get", "State.Pid"),
+        ("/images/json", [{"Id": 5}], "images.list", "[0].Id"),
+        ("/images/busybox/json", {"Id": "sha256:a", "RepoTags": "x"}, "images.get", "RepoTags"),
+        ("/images/busybox/history", {"message": "x"}, "images.history", None),
+        ("/version", ["x", 1], "version", None),
+        ("/info", {"NCPU": "two"}, "info", "NCPU"),
+        ("/info", b"<html>not json</html>", "info", "body"),
+    ],
+)
+def test_a_hostile_engine_s_wrong_shapes_are_protocol_errors(
+    hostile: HostileEngine, path: str, payload: object, call: str, field: str | None
+) -> None:
+    hostile.answers[path] = (200, payload)
+    with pydock.Client(hostile.url) as client:
+        method: Any = client
+        for part in call.split("."):
+            method = getattr(method, part)
+        args = ("web",) if call == "containers.get" else ("busybox",) if "images." in call else ()
+        if call == "images.list":
+            args = ()
+        with pytest.raises(ProtocolError) as caught:
+            method(*args)
+    assert caught.value.field == field
+
+
+def test_a_hostile_engine_s_redirect_is_not_success(hostile: HostileEngine) -> None:
+    hostile.answers["/containers/web/json"] = (301, b"")
+    with pydock.Client(hostile.url) as client:
+        with pytest.raises(ProtocolError) as caught:
+            client.containers.get("web")
+        assert caught.value.field == "status"
+        assert "/elsewhere" in caught.value.message
+        with pytest.raises(ProtocolError):
+            client.containers.exists("web")  # not NotFound: it propagates

@@ -33,6 +33,7 @@ from pydock._core.errmap import Resource, error_for_status, redirect_error
 from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
+from pydock._core.shapes import get_str, object_
 from pydock._version import __version__
 from pydock.errors import (
     APIError,
@@ -301,7 +302,7 @@ class AsyncClient(AsyncClientBase):
                 facts = facts_from_ping((await self._send("GET", "/_ping")).headers)
             if facts is None:
                 response = await self._send("GET", "/version", resource=None)
-                facts = facts_from_version(response.json())
+                facts = facts_from_version(_body_json(response))
             self._session.apply(facts)
             log.debug(
                 "engine %s: backend %s, Docker API %s",
@@ -511,16 +512,7 @@ class AsyncClient(AsyncClientBase):
         self, method: str, docker_path: str, libpod_path: str | None = None, **kwargs: Any
     ) -> Any:
         response = await self._request(method, docker_path, libpod_path, **kwargs)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise PydockError(
-                f"the engine answered with invalid JSON: {response.content[:200]!r}",
-                method=method,
-                path=response.request.url.path,
-            ) from exc
+        return _body_json(response)
 
     @asynccontextmanager
     async def _stream(
@@ -775,7 +767,8 @@ class AsyncClient(AsyncClientBase):
                     path=exc.path,
                 ) from exc
             raise
-        token = str((payload or {}).get("IdentityToken") or "")
+        answer = object_(payload) if payload is not None else {}
+        token = get_str(answer, "IdentityToken")
         if token:
             auth = RegistryAuth(username=username, identitytoken=token, serveraddress=domain)
         self._logins[domain] = auth
@@ -783,7 +776,7 @@ class AsyncClient(AsyncClientBase):
             from pydock._async._registry import save_credentials
 
             await save_credentials(domain, auth)
-        return str((payload or {}).get("Status") or "Login Succeeded")
+        return get_str(answer, "Status") or "Login Succeeded"
 
     async def logout(self, registry: str = "docker.io", *, store: bool = False) -> None:
         """Forget the credentials :meth:`login` was given for ``registry``.
@@ -828,7 +821,7 @@ class AsyncClient(AsyncClientBase):
             ConnectError: The engine cannot be reached.
         """
         response = await self._send("GET", "/version")
-        payload = response.json()
+        payload = _body_json(response)
         if not self._session.is_negotiated():
             self._session.apply(facts_from_version(payload))
         return EngineVersion.from_api(payload)
@@ -840,6 +833,25 @@ class AsyncClient(AsyncClientBase):
             ConnectError: The engine cannot be reached.
         """
         return EngineInfo.from_api(await self._json("GET", "/info"))
+
+
+def _body_json(response: httpx.Response) -> Any:
+    """The JSON of a read answer (None for an empty body).
+
+    Raises:
+        ProtocolError: The body is not JSON.
+    """
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProtocolError(
+            f"the engine answered with invalid JSON: {response.content[:200]!r}",
+            field="body",
+            method=response.request.method,
+            path=response.request.url.path,
+        ) from exc
 
 
 def _registry_domain(registry: str) -> str:

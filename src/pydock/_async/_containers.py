@@ -46,14 +46,20 @@ from pydock._core.containers import (
     RunResult,
     TopResult,
     build_create_body,
+    changes_from_api,
     container_fields_from_inspect,
-    container_path,
     container_fields_from_list,
+    container_list_entries,
+    container_path,
+    created_id,
     docker_since,
     encode_filters,
     environment_list,
+    exec_state,
+    wait_status,
 )
 from pydock._core.dialect import quote_path
+from pydock._core.shapes import get_str, object_
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
 from pydock.errors import (
     ContainerError,
@@ -330,11 +336,10 @@ class AsyncContainer:
                 method=exc.method,
                 path=exc.path,
             ) from exc
-        payload = payload or {}
-        error = payload.get("Error")
-        if isinstance(error, Mapping) and error.get("Message"):
-            raise PydockError(f"waiting for the container failed: {error['Message']}")
-        return int(payload.get("StatusCode") or 0)
+        exit_code, error = wait_status(payload)
+        if error:
+            raise PydockError(f"waiting for the container failed: {error}")
+        return exit_code
 
     async def remove(self, *, force: bool = False, volumes: bool = False) -> None:
         """Remove the container.
@@ -472,7 +477,7 @@ class AsyncContainer:
         created = await self._client._json(
             "POST", self._path("/exec"), json=body, resource="container"
         )
-        return str(created["Id"])
+        return created_id(created)
 
     async def _end_exec(
         self, exec_id: str, mark: str, stream: AsyncRawStream | None, user: str | None
@@ -759,7 +764,7 @@ class AsyncContainer:
             resource="container",
             idempotent=False,
         )
-        return await self._client.images.get(str(created["Id"]))
+        return await self._client.images.get(created_id(created))
 
     async def stats(self) -> ContainerStats:
         """One resource-usage sample (takes about a second: CPU use needs two readings).
@@ -786,7 +791,7 @@ class AsyncContainer:
         payload = await self._client._json(
             "GET", self._path("/top"), params={"ps_args": ps_args}, resource="container"
         )
-        return TopResult.from_api(payload or {})
+        return TopResult.from_api(payload)
 
     async def diff(self) -> builtins.list[ContainerChange]:
         """What changed in the container's filesystem since it was created (``docker diff``).
@@ -795,7 +800,7 @@ class AsyncContainer:
             ContainerNotFound: The container does not exist.
         """
         payload = await self._client._json("GET", self._path("/changes"), resource="container")
-        return [ContainerChange.from_api(item) for item in payload or []]
+        return changes_from_api(payload)
 
     async def resize(self, height: int, width: int) -> None:
         """Resize the container's TTY.
@@ -823,9 +828,9 @@ async def _exec_exit_code(client: AsyncClient, exec_id: str, *, wait: float) -> 
     deadline = monotonic() + wait
     delay = 0.005
     while True:
-        info = await client._json("GET", f"/exec/{exec_id}/json")
-        if not info.get("Running") and info.get("ExitCode") is not None:
-            return int(info["ExitCode"])
+        running, exit_code, _ = exec_state(await client._json("GET", f"/exec/{exec_id}/json"))
+        if not running and exit_code is not None:
+            return exit_code
         if monotonic() >= deadline:
             return None
         await sleep(delay)
@@ -1243,7 +1248,7 @@ class AsyncContainers:
             created = await self._client._json(
                 "POST", "/containers/create", params=params, json=body, resource="image"
             )
-        return str(created["Id"])
+        return created_id(created)
 
     async def create(
         self,
@@ -1442,7 +1447,9 @@ class AsyncContainers:
             "/containers/json",
             params={"all": all, "filters": encode_filters(filters), "limit": limit},
         )
-        return [AsyncContainer.from_list(self._client, item) for item in payload or []]
+        return [
+            AsyncContainer(self._client, **fields) for fields in container_list_entries(payload)
+        ]
 
     async def _image_ids(self, names: str | Sequence[str]) -> builtins.list[str]:
         """Podman's ancestor filter only matches full ids or fully qualified names: resolve."""
@@ -1455,7 +1462,7 @@ class AsyncContainers:
             except ImageNotFound:
                 out.append(name)
                 continue
-            out.append(str(image.get("Id", name)).removeprefix("sha256:"))
+            out.append((get_str(object_(image), "Id") or name).removeprefix("sha256:"))
         return out
 
     async def prune(self, *, filters: Mapping[str, Any] | None = None) -> PruneReport:

@@ -44,6 +44,7 @@ from pydock._core.images import (
     load_names_from_docker,
     normalize_id,
     normalize_names,
+    progress_error,
     prune_params,
     prune_report_from_api,
     pull_params,
@@ -55,11 +56,13 @@ from pydock._core.images import (
     tag_params,
 )
 from pydock._core.reference import ImageReference
+from pydock._core.shapes import get_str, get_str_list, list_, object_
 from pydock._core.streams import JsonLinesDecoder
 from pydock.errors import (
     APIError,
     ImageNotFound,
     InvalidReference,
+    ProtocolError,
     PullError,
     PullUnauthorized,
     PydockError,
@@ -153,6 +156,24 @@ def _target(image: str | AsyncImage) -> str:
     if not _ID_PREFIX.fullmatch(image):
         ImageReference.parse_any(image)
     return image
+
+
+def _decode_json(response: httpx.Response) -> Any:
+    """The JSON of a read answer (None for an empty body).
+
+    Raises:
+        ProtocolError: The body is not JSON.
+    """
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ProtocolError(
+            f"the engine answered with invalid JSON: {response.content[:200]!r}",
+            method=response.request.method,
+            path=response.request.url.path,
+        ) from None
 
 
 def _image_not_known(exc: APIError) -> APIError:
@@ -507,15 +528,16 @@ class AsyncImages:
         summaries = await self._client._json("GET", "/images/json", params=params)
         images: builtins.list[AsyncImage] = []
         seen: set[str] = set()
-        for summary in summaries or []:
-            image_id = normalize_id(summary.get("Id"))
+        for i, entry in enumerate(list_(summaries) if summaries is not None else []):
+            summary = object_(entry, f"[{i}]")
+            image_id = normalize_id(get_str(summary, "Id", f"[{i}]"))
             if image_id in seen:
                 continue
             seen.add(image_id)
             if patterns:
                 names = [
-                    *normalize_names(summary.get("RepoTags"), backend),
-                    *normalize_names(summary.get("RepoDigests"), backend),
+                    *normalize_names(get_str_list(summary, "RepoTags", f"[{i}]"), backend),
+                    *normalize_names(get_str_list(summary, "RepoDigests", f"[{i}]"), backend),
                 ]
                 if not filter_by_reference(names, patterns):
                     continue
@@ -718,15 +740,14 @@ class AsyncImages:
                 file.close()
         names: builtins.list[str] = []
         if backend == "podman":
-            payload = response.json()
-            names = [str(n) for n in (payload.get("Names") or [])]
+            names = get_str_list(object_(_decode_json(response)), "Names")
         else:
             decoder = JsonLinesDecoder()
             for obj in [*decoder.feed(response.content), *decoder.flush()]:
-                if obj.get("error") or obj.get("errorDetail"):
-                    message = (obj.get("errorDetail") or {}).get("message") or obj.get("error")
-                    raise StreamError(str(message))
-                names.extend(load_names_from_docker(str(obj.get("stream") or "")))
+                message = progress_error(obj)
+                if message is not None:
+                    raise StreamError(message)
+                names.extend(load_names_from_docker(get_str(obj, "stream")))
         loaded: builtins.list[AsyncImage] = []
         seen: set[str] = set()
         for name in names:
@@ -783,7 +804,10 @@ class AsyncImages:
             if opened:
                 file.close()
         if backend == "podman":
-            image_id: str | None = normalize_id((response.json() or {}).get("Id"))
+            answer = _decode_json(response)
+            image_id: str | None = normalize_id(
+                get_str(object_(answer), "Id") if answer is not None else None
+            )
         else:
             decoder = JsonLinesDecoder()
             image_id = import_id_from_docker([*decoder.feed(response.content), *decoder.flush()])

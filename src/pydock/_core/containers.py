@@ -17,7 +17,22 @@ import attrs
 
 from pydock._core.dialect import quote_path
 from pydock._core.models import parse_time
+from pydock._core.shapes import (
+    at,
+    get_bool,
+    get_int,
+    get_list,
+    get_object,
+    get_str,
+    get_str_list,
+    get_str_map,
+    index,
+    list_,
+    object_,
+    str_list,
+)
 from pydock._core.streams import STDERR, STDOUT, Frame
+from pydock.errors import ProtocolError
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -39,14 +54,19 @@ __all__ = [
     "RunResult",
     "TopResult",
     "build_create_body",
-    "container_path",
+    "changes_from_api",
     "container_fields_from_inspect",
     "container_fields_from_list",
+    "container_list_entries",
+    "container_path",
+    "created_id",
     "encode_filters",
+    "exec_state",
     "normalize_port",
     "parse_memory",
     "parse_ports",
     "parse_volume_spec",
+    "wait_status",
 ]
 
 RestartName = Literal["no", "on-failure", "always", "unless-stopped"]
@@ -293,27 +313,43 @@ def port_bindings(
     return exposed, bindings
 
 
-def parse_ports(payload: Any) -> dict[str, list[PortBinding]]:
+def parse_ports(payload: Any, field: str = "Ports") -> dict[str, list[PortBinding]]:
     """Read published ports from ``NetworkSettings.Ports`` (inspect) or ``Ports`` (list).
 
     Exposed ports that are not published map to an empty list.
+
+    Raises:
+        ProtocolError: The ports are not of either shape (``field`` names where).
     """
     out: dict[str, list[PortBinding]] = {}
+    if payload is None:
+        return out
     if isinstance(payload, Mapping):
         for key, bindings in payload.items():
             items = out.setdefault(str(key), [])
-            for b in bindings or []:
-                port = b.get("HostPort")
-                items.append(PortBinding(str(b.get("HostIp") or ""), int(port) if port else None))
-    elif isinstance(payload, list):
-        for entry in payload:
-            if not isinstance(entry, Mapping) or "PrivatePort" not in entry:
-                continue
-            key = f"{entry['PrivatePort']}/{entry.get('Type') or 'tcp'}"
-            items = out.setdefault(key, [])
-            public = entry.get("PublicPort")
-            if public:
-                items.append(PortBinding(str(entry.get("IP") or ""), int(public)))
+            where = at(field, str(key))
+            for i, b in enumerate(list_(bindings, where) if bindings is not None else []):
+                b = object_(b, index(where, i))
+                port = get_str(b, "HostPort", index(where, i))
+                if port and not port.isdigit():
+                    raise ProtocolError(
+                        f"the engine's answer has the wrong shape: {index(where, i)}.HostPort"
+                        f" is {port!r}, not a port",
+                        field=f"{index(where, i)}.HostPort",
+                    )
+                host_ip = get_str(b, "HostIp", index(where, i))
+                items.append(PortBinding(host_ip, int(port) if port else None))
+        return out
+    for i, entry in enumerate(list_(payload, field)):
+        entry = object_(entry, index(field, i))
+        if entry.get("PrivatePort") is None:
+            continue
+        private = get_int(entry, "PrivatePort", index(field, i))
+        key = f"{private}/{get_str(entry, 'Type', index(field, i)) or 'tcp'}"
+        items = out.setdefault(key, [])
+        public = get_int(entry, "PublicPort", index(field, i))
+        if public:
+            items.append(PortBinding(get_str(entry, "IP", index(field, i)), public))
     return out
 
 
@@ -553,23 +589,27 @@ class ContainerState:
     health: str | None
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> ContainerState:
-        """Read inspect's ``State``."""
-        health = payload.get("Health") or {}
-        health_status = health.get("Status") if isinstance(health, Mapping) else None
+    def from_api(cls, payload: object, field: str = "") -> ContainerState:
+        """Read inspect's ``State``.
+
+        Raises:
+            ProtocolError: It does not have the shape of a state.
+        """
+        state = object_(payload, field)
+        health_status = get_str(get_object(state, "Health", field), "Status", at(field, "Health"))
         return cls(
-            status=str(payload.get("Status") or ""),
-            running=bool(payload.get("Running")),
-            paused=bool(payload.get("Paused")),
-            restarting=bool(payload.get("Restarting")),
-            oom_killed=bool(payload.get("OOMKilled")),
-            dead=bool(payload.get("Dead")),
-            pid=int(payload.get("Pid") or 0),
-            exit_code=int(payload.get("ExitCode") or 0),
-            error=str(payload.get("Error") or ""),
-            started_at=parse_time(payload.get("StartedAt")),
-            finished_at=parse_time(payload.get("FinishedAt")),
-            health=str(health_status) if health_status else None,
+            status=get_str(state, "Status", field),
+            running=get_bool(state, "Running", field),
+            paused=get_bool(state, "Paused", field),
+            restarting=get_bool(state, "Restarting", field),
+            oom_killed=get_bool(state, "OOMKilled", field),
+            dead=get_bool(state, "Dead", field),
+            pid=get_int(state, "Pid", field),
+            exit_code=get_int(state, "ExitCode", field),
+            error=get_str(state, "Error", field),
+            started_at=parse_time(state.get("StartedAt")),
+            finished_at=parse_time(state.get("FinishedAt")),
+            health=health_status or None,
         )
 
 
@@ -579,45 +619,76 @@ def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def container_fields_from_inspect(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of a container snapshot, from ``GET /containers/{id}/json``."""
-    config = payload.get("Config") or {}
+def _restart_policy(host: Mapping[str, Any]) -> RestartPolicy:
+    policy = get_object(host, "RestartPolicy", "HostConfig")
+    get_str(policy, "Name", "HostConfig.RestartPolicy")
+    get_int(policy, "MaximumRetryCount", "HostConfig.RestartPolicy")
+    return RestartPolicy.from_api(policy)
+
+
+def _container_id(payload: Mapping[str, Any], prefix: str) -> str:
+    container_id = get_str(payload, "Id", prefix)
+    if not container_id:
+        raise ProtocolError(
+            "the engine's answer has the wrong shape: it has no container Id",
+            field=at(prefix, "Id"),
+        )
+    return container_id
+
+
+def container_fields_from_inspect(payload: object) -> dict[str, Any]:
+    """The fields of a container snapshot, from ``GET /containers/{id}/json``.
+
+    Raises:
+        ProtocolError: The answer is not a container (``field`` names where).
+    """
+    payload = object_(payload)
+    config = get_object(payload, "Config")
+    network = get_object(payload, "NetworkSettings")
+    host = get_object(payload, "HostConfig")
     state = payload.get("State")
-    network = payload.get("NetworkSettings") or {}
-    host = payload.get("HostConfig") or {}
-    state_model = ContainerState.from_api(state) if isinstance(state, Mapping) else None
+    state_model = None if state is None else ContainerState.from_api(state, "State")
+    image_id = get_str(payload, "Image")
     return {
-        "id": str(payload.get("Id", "")),
-        "name": str(payload.get("Name") or "").lstrip("/"),
-        "image": str(config.get("Image") or payload.get("Image") or ""),
-        "image_id": str(payload.get("Image") or ""),
+        "id": _container_id(payload, ""),
+        "name": get_str(payload, "Name").lstrip("/"),
+        "image": get_str(config, "Image", "Config") or image_id,
+        "image_id": image_id,
         "status": state_model.status if state_model else "",
-        "ports": parse_ports(network.get("Ports")),
-        "labels": _labels(config.get("Labels")),
+        "ports": parse_ports(network.get("Ports"), "NetworkSettings.Ports"),
+        "labels": get_str_map(config, "Labels", "Config"),
         "created": parse_time(payload.get("Created")),
-        "restart_count": int(payload.get("RestartCount") or 0),
-        "restart_policy": RestartPolicy.from_api(host.get("RestartPolicy")),
-        "tty": bool(config.get("Tty")),
+        "restart_count": get_int(payload, "RestartCount"),
+        "restart_policy": _restart_policy(host),
+        "tty": get_bool(config, "Tty", "Config"),
         "state": state_model,
         "attrs": payload,
     }
 
 
-def container_fields_from_list(payload: Mapping[str, Any]) -> dict[str, Any]:
+def container_fields_from_list(payload: object, prefix: str = "") -> dict[str, Any]:
     """The fields of a container snapshot, from one ``GET /containers/json`` entry.
 
     A list entry lacks the restart count, the restart policy, the TTY flag and
     the detailed state: those are None (``reload()`` fills them).
+
+    Args:
+        payload: The entry.
+        prefix: Where it is in the answer (``"[3]"``), for error messages.
+
+    Raises:
+        ProtocolError: The entry is not a container (``field`` names where).
     """
-    names = payload.get("Names") or []
+    payload = object_(payload, prefix)
+    names = get_str_list(payload, "Names", prefix)
     return {
-        "id": str(payload.get("Id", "")),
-        "name": str(names[0]).lstrip("/") if names else "",
-        "image": str(payload.get("Image") or ""),
-        "image_id": str(payload.get("ImageID") or ""),
-        "status": str(payload.get("State") or ""),
-        "ports": parse_ports(payload.get("Ports") or []),
-        "labels": _labels(payload.get("Labels")),
+        "id": _container_id(payload, prefix),
+        "name": names[0].lstrip("/") if names else "",
+        "image": get_str(payload, "Image", prefix),
+        "image_id": get_str(payload, "ImageID", prefix),
+        "status": get_str(payload, "State", prefix),
+        "ports": parse_ports(payload.get("Ports"), at(prefix, "Ports")),
+        "labels": get_str_map(payload, "Labels", prefix),
         "created": parse_time(payload.get("Created")),
         "restart_count": None,
         "restart_policy": None,
@@ -625,6 +696,62 @@ def container_fields_from_list(payload: Mapping[str, Any]) -> dict[str, Any]:
         "state": None,
         "attrs": payload,
     }
+
+
+def created_id(payload: object) -> str:
+    """The new object's id from a create or commit answer (``{"Id": ..., "Warnings": [...]}``).
+
+    Raises:
+        ProtocolError: The answer has no id.
+    """
+    return _container_id(object_(payload), "")
+
+
+def wait_status(payload: object) -> tuple[int, str | None]:
+    """The exit code and error message from a ``POST /containers/{id}/wait`` answer.
+
+    Raises:
+        ProtocolError: The answer does not have the shape of a wait answer.
+    """
+    answer = {} if payload is None else object_(payload)
+    error = get_object(answer, "Error")
+    message = get_str(error, "Message", "Error") or None
+    return get_int(answer, "StatusCode"), message
+
+
+def exec_state(payload: object) -> tuple[bool, int | None, int]:
+    """``(running, exit_code, pid)`` from an exec inspect answer (``GET /exec/{id}/json``).
+
+    ``exit_code`` is None until the engine has recorded it.
+
+    Raises:
+        ProtocolError: The answer does not have the shape of an exec inspect.
+    """
+    info = object_(payload)
+    exit_code = None if info.get("ExitCode") is None else get_int(info, "ExitCode")
+    return get_bool(info, "Running"), exit_code, get_int(info, "Pid")
+
+
+def changes_from_api(payload: object) -> list[ContainerChange]:
+    """Read ``GET /containers/{id}/changes`` (``null`` when nothing changed).
+
+    Raises:
+        ProtocolError: The answer is not a list of changes.
+    """
+    if payload is None:
+        return []
+    return [ContainerChange.from_api(item, index("", i)) for i, item in enumerate(list_(payload))]
+
+
+def container_list_entries(payload: object) -> list[dict[str, Any]]:
+    """The snapshot fields of every entry of a ``GET /containers/json`` answer.
+
+    Raises:
+        ProtocolError: The answer is not a list of containers (``field`` is ``"[3].Id"``...).
+    """
+    if payload is None:
+        return []
+    return [container_fields_from_list(item, index("", i)) for i, item in enumerate(list_(payload))]
 
 
 @attrs.frozen
@@ -670,12 +797,16 @@ class PruneReport:
     space_reclaimed: int
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any] | None) -> PruneReport:
-        """Read ``POST /containers/prune``'s answer."""
-        payload = payload or {}
+    def from_api(cls, payload: object) -> PruneReport:
+        """Read ``POST /containers/prune``'s answer.
+
+        Raises:
+            ProtocolError: The answer does not have the shape of a prune report.
+        """
+        report = {} if payload is None else object_(payload)
         return cls(
-            deleted=[str(i) for i in payload.get("ContainersDeleted") or []],
-            space_reclaimed=int(payload.get("SpaceReclaimed") or 0),
+            deleted=get_str_list(report, "ContainersDeleted"),
+            space_reclaimed=get_int(report, "SpaceReclaimed"),
         )
 
 
@@ -692,10 +823,17 @@ class TopResult:
     processes: list[list[str]]
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> TopResult:
-        """Read ``GET /containers/{id}/top``'s answer."""
-        titles = [str(t) for t in payload.get("Titles") or []]
-        rows = [[str(c) for c in row] for row in payload.get("Processes") or []]
+    def from_api(cls, payload: object) -> TopResult:
+        """Read ``GET /containers/{id}/top``'s answer.
+
+        Raises:
+            ProtocolError: The answer does not have the shape of a process table.
+        """
+        top = {} if payload is None else object_(payload)
+        titles = get_str_list(top, "Titles")
+        rows = [
+            str_list(row, index("Processes", i)) for i, row in enumerate(get_list(top, "Processes"))
+        ]
         if len(titles) == 1 and len(titles[0].split()) > 1:
             # Podman runs the container's own ps and relays its lines unsplit.
             titles = titles[0].split()
@@ -720,10 +858,15 @@ class ContainerChange:
     kind: ChangeKind
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> ContainerChange:
-        """Read one entry of ``GET /containers/{id}/changes``."""
+    def from_api(cls, payload: object, prefix: str = "") -> ContainerChange:
+        """Read one entry of ``GET /containers/{id}/changes``.
+
+        Raises:
+            ProtocolError: The entry does not have the shape of a change.
+        """
+        change = object_(payload, prefix)
         return cls(
-            str(payload.get("Path", "")), _KINDS.get(int(payload.get("Kind", 0)), "modified")
+            get_str(change, "Path", prefix), _KINDS.get(get_int(change, "Kind", prefix), "modified")
         )
 
 
@@ -749,32 +892,43 @@ class ContainerStats:
     attrs: Mapping[str, Any] = attrs.field(repr=False)
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> ContainerStats:
-        """Read one stats sample (Docker's shape; Podman's compat endpoint matches)."""
-        cpu = payload.get("cpu_stats") or {}
-        pre = payload.get("precpu_stats") or {}
-        usage = (cpu.get("cpu_usage") or {}).get("total_usage") or 0
-        pre_usage = (pre.get("cpu_usage") or {}).get("total_usage") or 0
-        system = cpu.get("system_cpu_usage") or 0
-        pre_system = pre.get("system_cpu_usage") or 0
-        ncpu = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or [])
+    def from_api(cls, payload: object) -> ContainerStats:
+        """Read one stats sample (Docker's shape; Podman's compat endpoint matches).
+
+        Raises:
+            ProtocolError: The sample does not have the shape of one.
+        """
+        payload = object_(payload)
+        cpu = get_object(payload, "cpu_stats")
+        pre = get_object(payload, "precpu_stats")
+        cpu_usage = get_object(cpu, "cpu_usage", "cpu_stats")
+        usage = get_int(cpu_usage, "total_usage", "cpu_stats.cpu_usage")
+        pre_usage = get_int(
+            get_object(pre, "cpu_usage", "precpu_stats"), "total_usage", "precpu_stats.cpu_usage"
+        )
+        system = get_int(cpu, "system_cpu_usage", "cpu_stats")
+        pre_system = get_int(pre, "system_cpu_usage", "precpu_stats")
+        ncpu = get_int(cpu, "online_cpus", "cpu_stats") or len(
+            get_list(cpu_usage, "percpu_usage", "cpu_stats.cpu_usage")
+        )
         cpu_delta = usage - pre_usage
         system_delta = system - pre_system
         percent = 0.0
         if cpu_delta > 0 and system_delta > 0:
             percent = cpu_delta / system_delta * (ncpu or 1) * 100.0
-        memory = payload.get("memory_stats") or {}
-        mem_usage = int(memory.get("usage") or 0)
-        mem_stats = memory.get("stats") or {}
-        cache = mem_stats.get("inactive_file", mem_stats.get("total_inactive_file", 0)) or 0
+        memory = get_object(payload, "memory_stats")
+        mem_usage = get_int(memory, "usage", "memory_stats")
+        mem_stats = get_object(memory, "stats", "memory_stats")
+        key = "inactive_file" if "inactive_file" in mem_stats else "total_inactive_file"
+        cache = get_int(mem_stats, key, "memory_stats.stats")
         if cache and cache < mem_usage:
-            mem_usage -= int(cache)
+            mem_usage -= cache
         return cls(
             read=parse_time(payload.get("read")),
             cpu_percent=float(percent),
             memory_usage=mem_usage,
-            memory_limit=int(memory.get("limit") or 0),
-            pids=int((payload.get("pids_stats") or {}).get("current") or 0),
+            memory_limit=get_int(memory, "limit", "memory_stats"),
+            pids=get_int(get_object(payload, "pids_stats"), "current", "pids_stats"),
             attrs=payload,
         )
 
@@ -800,17 +954,22 @@ class ContainerEvent:
     attrs: Mapping[str, Any] = attrs.field(repr=False)
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> ContainerEvent:
-        """Read one ``GET /events`` object (Docker's shape; Podman's compat endpoint matches)."""
-        actor = payload.get("Actor") or {}
+    def from_api(cls, payload: object) -> ContainerEvent:
+        """Read one ``GET /events`` object (Docker's shape; Podman's compat endpoint matches).
+
+        Raises:
+            ProtocolError: The event does not have the shape of one.
+        """
+        payload = object_(payload)
+        actor = get_object(payload, "Actor")
         nanos = payload.get("timeNano")
         when = parse_time(nanos / _NS if isinstance(nanos, int) and nanos else payload.get("time"))
-        action = str(payload.get("Action") or payload.get("status") or "")
+        action = get_str(payload, "Action") or get_str(payload, "status")
         return cls(
-            type=str(payload.get("Type") or ""),
+            type=get_str(payload, "Type"),
             action=action,
-            id=str(actor.get("ID") or payload.get("id") or ""),
-            attributes=_labels(actor.get("Attributes")),
+            id=get_str(actor, "ID", "Actor") or get_str(payload, "id"),
+            attributes=get_str_map(actor, "Attributes", "Actor"),
             time=when,
             attrs=payload,
         )

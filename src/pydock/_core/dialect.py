@@ -7,11 +7,12 @@ Nothing here does I/O. :class:`Session` holds what was learned from the engine
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import quote
 
 import attrs
 
+from pydock._core.shapes import get_list, get_object, get_str, index, object_
 from pydock.errors import InvalidConfiguration, UnsupportedFeature
 
 Backend = Literal["docker", "podman"]
@@ -86,18 +87,20 @@ class EngineFacts:
     version: str
 
 
-def facts_from_version(payload: Mapping[str, Any]) -> EngineFacts:
+def facts_from_version(payload: object) -> EngineFacts:
     """Read backend and API versions from an engine's ``/version`` answer.
 
     Podman reports a component named ``"Podman Engine"``; Docker does not.
 
     Raises:
         InvalidConfiguration: The answer has no usable API version.
+        ProtocolError: The answer does not have the shape of a version.
     """
-    components = payload.get("Components") or []
+    payload = object_(payload)
     podman = None
-    for comp in components:
-        if isinstance(comp, Mapping) and str(comp.get("Name", "")).lower() == "podman engine":
+    for i, entry in enumerate(get_list(payload, "Components")):
+        comp = object_(entry, index("Components", i))
+        if get_str(comp, "Name", index("Components", i)).lower() == "podman engine":
             podman = comp
             break
     api = payload.get("ApiVersion") or payload.get("APIVersion")
@@ -106,8 +109,12 @@ def facts_from_version(payload: Mapping[str, Any]) -> EngineFacts:
     min_api = payload.get("MinAPIVersion")
     libpod: tuple[int, ...] | None = None
     if podman is not None:
-        details = podman.get("Details") or {}
-        libpod_text = details.get("APIVersion") or podman.get("Version") or payload.get("Version")
+        details = get_object(podman, "Details", "Components")
+        libpod_text = (
+            get_str(details, "APIVersion", "Components.Details")
+            or get_str(podman, "Version", "Components")
+            or get_str(payload, "Version")
+        )
         libpod = parse_version(str(libpod_text)) if libpod_text else (LIBPOD_MAJOR, 0, 0)
     return EngineFacts(
         backend="podman" if podman is not None else "docker",

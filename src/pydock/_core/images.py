@@ -29,10 +29,22 @@ from pydock._core.errmap import is_auth_failure, scrub
 from pydock._core.models import parse_time
 from pydock._core.reference import ImageReference
 from pydock._core.registry import Platform
+from pydock._core.shapes import (
+    at,
+    get_int,
+    get_str,
+    get_str_list,
+    get_str_map,
+    index,
+    list_,
+    object_,
+    str_list,
+)
 from pydock._core.streams import JsonLinesDecoder
 from pydock.errors import (
     ImageNotFound,
     InvalidReference,
+    ProtocolError,
     PullError,
     PullUnauthorized,
     PushError,
@@ -67,6 +79,7 @@ __all__ = [
     "normalize_id",
     "normalize_name",
     "normalize_names",
+    "progress_error",
     "prune_params",
     "prune_report_from_api",
     "pull_error",
@@ -246,21 +259,38 @@ class ImageConfig:
         return out
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any] | None) -> ImageConfig:
-        """Read an image's ``Config`` object (Docker and Podman share its shape)."""
+    def from_api(cls, payload: object, field: str = "Config") -> ImageConfig:
+        """Read an image's ``Config`` object (Docker and Podman share its shape).
+
+        Raises:
+            ProtocolError: It does not have the shape of an image config.
+        """
         if not payload:
             return cls()
+        config = object_(payload, field)
+        for key in ("ExposedPorts", "Volumes"):
+            if not isinstance(config.get(key), (Mapping, list, type(None))):
+                object_(config.get(key), at(field, key))
         return cls(
-            env=_strings(payload.get("Env")),
-            cmd=_optional_strings(payload.get("Cmd")),
-            entrypoint=_optional_strings(payload.get("Entrypoint")),
-            workdir=str(payload.get("WorkingDir") or ""),
-            user=str(payload.get("User") or ""),
-            exposed_ports=_keys(payload.get("ExposedPorts")),
-            volumes=_keys(payload.get("Volumes")),
-            labels=_labels(payload.get("Labels")),
-            stop_signal=payload.get("StopSignal") or None,
+            env=tuple(get_str_list(config, "Env", field)),
+            cmd=_command(config.get("Cmd"), at(field, "Cmd")),
+            entrypoint=_command(config.get("Entrypoint"), at(field, "Entrypoint")),
+            workdir=get_str(config, "WorkingDir", field),
+            user=get_str(config, "User", field),
+            exposed_ports=_keys(config.get("ExposedPorts")),
+            volumes=_keys(config.get("Volumes")),
+            labels=get_str_map(config, "Labels", field),
+            stop_signal=get_str(config, "StopSignal", field) or None,
         )
+
+
+def _command(value: object, field: str) -> tuple[str, ...] | None:
+    """A command: None, a string (older engines) or a list of strings."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str_list(value, field))
 
 
 @attrs.frozen
@@ -306,22 +336,31 @@ class ImageBase:
         return tuple(str(t) for t in (self.attrs.get("RepoTags") or ()) if str(t) not in _NONE_TAGS)
 
 
-def image_fields(payload: Mapping[str, Any], backend: Backend) -> dict[str, Any]:
+def image_fields(payload: object, backend: Backend) -> dict[str, Any]:
     """The fields of :class:`ImageBase` from an inspect answer (``/images/{name}/json``).
 
     Works on Docker's answer and on Podman's compat and libpod answers.
+
+    Raises:
+        ProtocolError: The answer is not an image (``field`` names where).
     """
+    payload = object_(payload)
     config = ImageConfig.from_api(payload.get("Config"))
-    labels = dict(config.labels) or _labels(payload.get("Labels"))
+    labels = dict(config.labels) or get_str_map(payload, "Labels")
+    image_id = get_str(payload, "Id")
+    if not image_id:
+        raise ProtocolError(
+            "the engine's answer has the wrong shape: it has no image Id", field="Id"
+        )
     return {
-        "id": normalize_id(payload.get("Id")),
-        "tags": normalize_names(payload.get("RepoTags"), backend),
-        "digests": normalize_names(payload.get("RepoDigests"), backend),
+        "id": normalize_id(image_id),
+        "tags": normalize_names(get_str_list(payload, "RepoTags"), backend),
+        "digests": normalize_names(get_str_list(payload, "RepoDigests"), backend),
         "created": parse_time(payload.get("Created")),
-        "size": int(payload.get("Size") or 0),
+        "size": get_int(payload, "Size"),
         "labels": labels,
-        "architecture": str(payload.get("Architecture") or ""),
-        "os": str(payload.get("Os") or ""),
+        "architecture": get_str(payload, "Architecture"),
+        "os": get_str(payload, "Os"),
         "config": config,
         "attrs": payload,
     }
@@ -358,23 +397,21 @@ def history_from_api(
     (image ID → tags) fills them in.
     """
     out: list[HistoryEntry] = []
-    if not isinstance(payload, Sequence):
-        return out
-    for item in payload:
-        if not isinstance(item, Mapping):
-            continue
-        raw_id = str(item.get("Id") or "")
+    for i, entry in enumerate(list_(payload)):
+        where = index("", i)
+        item = object_(entry, where)
+        raw_id = get_str(item, "Id", where)
         step_id = None if raw_id in ("", "<missing>") else normalize_id(raw_id)
-        tags = normalize_names(item.get("Tags"), backend)
+        tags = normalize_names(get_str_list(item, "Tags", where), backend)
         if not tags and known_tags and step_id is not None and step_id in known_tags:
             tags = tuple(known_tags[step_id])
         out.append(
             HistoryEntry(
                 id=step_id,
                 created=parse_time(item.get("Created")),
-                created_by=str(item.get("CreatedBy") or ""),
-                size=int(item.get("Size") or 0),
-                comment=str(item.get("Comment") or ""),
+                created_by=get_str(item, "CreatedBy", where),
+                size=get_int(item, "Size", where),
+                comment=get_str(item, "Comment", where),
                 tags=tags,
             )
         )
@@ -394,24 +431,31 @@ class ImageRemoveReport:
     deleted: tuple[str, ...] = ()
 
 
-def _untagged_and_deleted(items: object, backend: Backend) -> tuple[list[str], list[str]]:
+def _untagged_and_deleted(
+    items: object, backend: Backend, field: str = ""
+) -> tuple[list[str], list[str]]:
     untagged: list[str] = []
     deleted: list[str] = []
-    if isinstance(items, Sequence):
-        for item in items:
-            if not isinstance(item, Mapping):
-                continue
-            if item.get("Untagged"):
-                name = normalize_name(str(item["Untagged"]), backend)
-                if name is not None:
-                    untagged.append(name)
-            if item.get("Deleted"):
-                deleted.append(normalize_id(item["Deleted"]))
+    for i, entry in enumerate([] if items is None else list_(items, field)):
+        item = object_(entry, index(field, i))
+        name_text = get_str(item, "Untagged", index(field, i))
+        if name_text:
+            name = normalize_name(name_text, backend)
+            if name is not None:
+                untagged.append(name)
+        deleted_id = get_str(item, "Deleted", index(field, i))
+        if deleted_id:
+            deleted.append(normalize_id(deleted_id))
     return untagged, deleted
 
 
 def remove_report_from_api(payload: object, backend: Backend) -> ImageRemoveReport:
-    """Read a ``DELETE /images/{name}`` answer."""
+    """Read a ``DELETE /images/{name}`` answer.
+
+    Raises:
+        ProtocolError: The answer is not a list of removals.
+    """
+    list_(payload)
     untagged, deleted = _untagged_and_deleted(payload, backend)
     return ImageRemoveReport(untagged=tuple(untagged), deleted=tuple(deleted))
 
@@ -438,21 +482,24 @@ def prune_report_from_api(payload: object, backend: Backend) -> ImagePruneReport
     "SpaceReclaimed": n}``; libpod answers ``[{"Id", "Size", "Err"}]``, where
     an entry with ``Err`` was not removed.
     """
-    if isinstance(payload, Sequence) and not isinstance(payload, str):
+    if isinstance(payload, list):
         deleted: list[str] = []
         space = 0
-        for item in payload:
-            if isinstance(item, Mapping) and item.get("Id") and not item.get("Err"):
-                deleted.append(normalize_id(item["Id"]))
-                space += int(item.get("Size") or 0)
+        for i, entry in enumerate(payload):
+            item = object_(entry, index("", i))
+            item_id = get_str(item, "Id", index("", i))
+            if item_id and not item.get("Err"):
+                deleted.append(normalize_id(item_id))
+                space += get_int(item, "Size", index("", i))
         return ImagePruneReport(deleted=tuple(deleted), space_reclaimed=space)
-    if not isinstance(payload, Mapping):
+    if payload is None:
         return ImagePruneReport()
-    untagged, deleted = _untagged_and_deleted(payload.get("ImagesDeleted"), backend)
+    report = object_(payload)
+    untagged, deleted = _untagged_and_deleted(report.get("ImagesDeleted"), backend, "ImagesDeleted")
     return ImagePruneReport(
         deleted=tuple(deleted),
         untagged=tuple(untagged),
-        space_reclaimed=int(payload.get("SpaceReclaimed") or 0),
+        space_reclaimed=get_int(report, "SpaceReclaimed"),
     )
 
 
@@ -834,8 +881,8 @@ def _docker_event(obj: Mapping[str, Any]) -> tuple[str, str | None, int | None, 
         total = _int_or_none(detail.get("total"))
         if total is not None and total <= 0:
             total = None
-    layer = obj.get("id")
-    return str(obj.get("status") or ""), (str(layer) if layer else None), current, total
+    layer = get_str(obj, "id")
+    return get_str(obj, "status"), (layer or None), current, total
 
 
 def _error_message(obj: Mapping[str, Any]) -> str | None:
@@ -848,6 +895,11 @@ def _error_message(obj: Mapping[str, Any]) -> str | None:
     if not message and not detail:
         return None
     return scrub(str(message or "the engine reported an error without a message"))
+
+
+def progress_error(obj: Mapping[str, Any]) -> str | None:
+    """The error a progress or load stream object reports (``error``/``errorDetail``), or None."""
+    return _error_message(obj)
 
 
 def pull_error(message: str, reference: str) -> Exception:
@@ -950,13 +1002,13 @@ class PullDecoder(ProgressDecoder[PullProgress]):
         if message is not None:
             raise pull_error(message, self.reference)
         if "images" in obj or ("id" in obj and "status" not in obj and "stream" not in obj):
-            images = obj.get("images") or []
-            first = obj.get("id") or (images[0] if images else None)
+            images = get_str_list(obj, "images")
+            first = get_str(obj, "id") or (images[0] if images else None)
             if first:
                 self.image_id = normalize_id(first)
             return None
         if "stream" in obj:
-            text = str(obj.get("stream") or "").strip()
+            text = get_str(obj, "stream").strip()
             if not text:
                 return None
             match = _PODMAN_STEP.match(text)
@@ -1003,7 +1055,7 @@ class PushDecoder(ProgressDecoder[PushProgress]):
                 self.size = _int_or_none(aux.get("Size"))
             return None
         if "stream" in obj:
-            text = str(obj.get("stream") or "").strip()
+            text = get_str(obj, "stream").strip()
             return PushProgress(status=text, attrs=dict(obj)) if text else None
         status, layer, current, total = _docker_event(obj)
         if not status:

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from pydock._core.dialect import Backend
+from pydock._core.shapes import get_int, get_list, get_str, index, object_
 
 __all__ = ["EngineInfo", "EngineVersion", "parse_time"]
 
@@ -80,22 +81,29 @@ class EngineVersion:
     attrs: Mapping[str, Any] = attrs.field(repr=False)
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> EngineVersion:
-        """Build from a ``/version`` answer."""
+    def from_api(cls, payload: object) -> EngineVersion:
+        """Build from a ``/version`` answer.
+
+        Raises:
+            ProtocolError: The answer does not have the shape of a version.
+        """
+        payload = object_(payload)
         comps: dict[str, str] = {}
         podman = False
-        for comp in payload.get("Components") or []:
-            if isinstance(comp, Mapping) and "Name" in comp:
-                comps[str(comp["Name"])] = str(comp.get("Version", ""))
-                podman = podman or str(comp["Name"]).lower() == "podman engine"
+        for i, entry in enumerate(get_list(payload, "Components")):
+            comp = object_(entry, index("Components", i))
+            name = get_str(comp, "Name", index("Components", i))
+            if name:
+                comps[name] = get_str(comp, "Version", index("Components", i))
+                podman = podman or name.lower() == "podman engine"
         return cls(
             backend="podman" if podman else "docker",
-            version=str(payload.get("Version", "")),
-            api_version=str(payload.get("ApiVersion", "")),
-            min_api_version=payload.get("MinAPIVersion"),
-            os=str(payload.get("Os", "")),
-            arch=str(payload.get("Arch", "")),
-            kernel_version=str(payload.get("KernelVersion", "")),
+            version=get_str(payload, "Version"),
+            api_version=get_str(payload, "ApiVersion"),
+            min_api_version=get_str(payload, "MinAPIVersion") or None,
+            os=get_str(payload, "Os"),
+            arch=get_str(payload, "Arch"),
+            kernel_version=get_str(payload, "KernelVersion"),
             components=comps,
             attrs=payload,
         )
@@ -132,18 +140,23 @@ class EngineInfo:
     attrs: Mapping[str, Any] = attrs.field(repr=False)
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any]) -> EngineInfo:
-        """Build from an ``/info`` answer."""
+    def from_api(cls, payload: object) -> EngineInfo:
+        """Build from an ``/info`` answer.
+
+        Raises:
+            ProtocolError: The answer does not have the shape of an info.
+        """
+        payload = object_(payload)
         return cls(
-            id=str(payload.get("ID", "")),
-            name=str(payload.get("Name", "")),
-            server_version=str(payload.get("ServerVersion", "")),
-            containers=int(payload.get("Containers") or 0),
-            containers_running=int(payload.get("ContainersRunning") or 0),
-            images=int(payload.get("Images") or 0),
-            storage_driver=str(payload.get("Driver", "")),
-            ncpu=int(payload.get("NCPU") or 0),
-            mem_total=int(payload.get("MemTotal") or 0),
-            os=str(payload.get("OperatingSystem", "")),
+            id=get_str(payload, "ID"),
+            name=get_str(payload, "Name"),
+            server_version=get_str(payload, "ServerVersion"),
+            containers=get_int(payload, "Containers"),
+            containers_running=get_int(payload, "ContainersRunning"),
+            images=get_int(payload, "Images"),
+            storage_driver=get_str(payload, "Driver"),
+            ncpu=get_int(payload, "NCPU"),
+            mem_total=get_int(payload, "MemTotal"),
+            os=get_str(payload, "OperatingSystem"),
             attrs=payload,
         )

@@ -26,6 +26,7 @@ from pydock._core.errmap import Resource, error_for_status, redirect_error
 from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
+from pydock._core.shapes import get_str, object_
 from pydock._sync._backend import ClientBase, Lock, monotonic, sleep
 from pydock._sync._transport import (
     IDEMPOTENT_EXTENSION,
@@ -303,7 +304,7 @@ class Client(ClientBase):
                 facts = facts_from_ping((self._send("GET", "/_ping")).headers)
             if facts is None:
                 response = self._send("GET", "/version", resource=None)
-                facts = facts_from_version(response.json())
+                facts = facts_from_version(_body_json(response))
             self._session.apply(facts)
             log.debug(
                 "engine %s: backend %s, Docker API %s",
@@ -513,16 +514,7 @@ class Client(ClientBase):
         self, method: str, docker_path: str, libpod_path: str | None = None, **kwargs: Any
     ) -> Any:
         response = self._request(method, docker_path, libpod_path, **kwargs)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise PydockError(
-                f"the engine answered with invalid JSON: {response.content[:200]!r}",
-                method=method,
-                path=response.request.url.path,
-            ) from exc
+        return _body_json(response)
 
     @contextmanager
     def _stream(
@@ -777,7 +769,8 @@ class Client(ClientBase):
                     path=exc.path,
                 ) from exc
             raise
-        token = str((payload or {}).get("IdentityToken") or "")
+        answer = object_(payload) if payload is not None else {}
+        token = get_str(answer, "IdentityToken")
         if token:
             auth = RegistryAuth(username=username, identitytoken=token, serveraddress=domain)
         self._logins[domain] = auth
@@ -785,7 +778,7 @@ class Client(ClientBase):
             from pydock._sync._registry import save_credentials
 
             save_credentials(domain, auth)
-        return str((payload or {}).get("Status") or "Login Succeeded")
+        return get_str(answer, "Status") or "Login Succeeded"
 
     def logout(self, registry: str = "docker.io", *, store: bool = False) -> None:
         """Forget the credentials :meth:`login` was given for ``registry``.
@@ -830,7 +823,7 @@ class Client(ClientBase):
             ConnectError: The engine cannot be reached.
         """
         response = self._send("GET", "/version")
-        payload = response.json()
+        payload = _body_json(response)
         if not self._session.is_negotiated():
             self._session.apply(facts_from_version(payload))
         return EngineVersion.from_api(payload)
@@ -842,6 +835,25 @@ class Client(ClientBase):
             ConnectError: The engine cannot be reached.
         """
         return EngineInfo.from_api(self._json("GET", "/info"))
+
+
+def _body_json(response: httpx.Response) -> Any:
+    """The JSON of a read answer (None for an empty body).
+
+    Raises:
+        ProtocolError: The body is not JSON.
+    """
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProtocolError(
+            f"the engine answered with invalid JSON: {response.content[:200]!r}",
+            field="body",
+            method=response.request.method,
+            path=response.request.url.path,
+        ) from exc
 
 
 def _registry_domain(registry: str) -> str:

@@ -44,14 +44,20 @@ from pydock._core.containers import (
     RunResult,
     TopResult,
     build_create_body,
+    changes_from_api,
     container_fields_from_inspect,
     container_fields_from_list,
+    container_list_entries,
     container_path,
+    created_id,
     docker_since,
     encode_filters,
     environment_list,
+    exec_state,
+    wait_status,
 )
 from pydock._core.dialect import quote_path
+from pydock._core.shapes import get_str, object_
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
 from pydock._sync._backend import monotonic, sleep
 from pydock.errors import (
@@ -324,11 +330,10 @@ class Container:
                 method=exc.method,
                 path=exc.path,
             ) from exc
-        payload = payload or {}
-        error = payload.get("Error")
-        if isinstance(error, Mapping) and error.get("Message"):
-            raise PydockError(f"waiting for the container failed: {error['Message']}")
-        return int(payload.get("StatusCode") or 0)
+        exit_code, error = wait_status(payload)
+        if error:
+            raise PydockError(f"waiting for the container failed: {error}")
+        return exit_code
 
     def remove(self, *, force: bool = False, volumes: bool = False) -> None:
         """Remove the container.
@@ -464,7 +469,7 @@ class Container:
         if env:
             body["Env"] = env
         created = self._client._json("POST", self._path("/exec"), json=body, resource="container")
-        return str(created["Id"])
+        return created_id(created)
 
     def _end_exec(
         self, exec_id: str, mark: str, stream: RawStream | None, user: str | None
@@ -745,7 +750,7 @@ class Container:
             resource="container",
             idempotent=False,
         )
-        return self._client.images.get(str(created["Id"]))
+        return self._client.images.get(created_id(created))
 
     def stats(self) -> ContainerStats:
         """One resource-usage sample (takes about a second: CPU use needs two readings).
@@ -772,7 +777,7 @@ class Container:
         payload = self._client._json(
             "GET", self._path("/top"), params={"ps_args": ps_args}, resource="container"
         )
-        return TopResult.from_api(payload or {})
+        return TopResult.from_api(payload)
 
     def diff(self) -> builtins.list[ContainerChange]:
         """What changed in the container's filesystem since it was created (``docker diff``).
@@ -781,7 +786,7 @@ class Container:
             ContainerNotFound: The container does not exist.
         """
         payload = self._client._json("GET", self._path("/changes"), resource="container")
-        return [ContainerChange.from_api(item) for item in payload or []]
+        return changes_from_api(payload)
 
     def resize(self, height: int, width: int) -> None:
         """Resize the container's TTY.
@@ -809,9 +814,9 @@ def _exec_exit_code(client: Client, exec_id: str, *, wait: float) -> int | None:
     deadline = monotonic() + wait
     delay = 0.005
     while True:
-        info = client._json("GET", f"/exec/{exec_id}/json")
-        if not info.get("Running") and info.get("ExitCode") is not None:
-            return int(info["ExitCode"])
+        running, exit_code, _ = exec_state(client._json("GET", f"/exec/{exec_id}/json"))
+        if not running and exit_code is not None:
+            return exit_code
         if monotonic() >= deadline:
             return None
         sleep(delay)
@@ -1227,7 +1232,7 @@ class Containers:
             created = self._client._json(
                 "POST", "/containers/create", params=params, json=body, resource="image"
             )
-        return str(created["Id"])
+        return created_id(created)
 
     def create(
         self,
@@ -1424,7 +1429,7 @@ class Containers:
             "/containers/json",
             params={"all": all, "filters": encode_filters(filters), "limit": limit},
         )
-        return [Container.from_list(self._client, item) for item in payload or []]
+        return [Container(self._client, **fields) for fields in container_list_entries(payload)]
 
     def _image_ids(self, names: str | Sequence[str]) -> builtins.list[str]:
         """Podman's ancestor filter only matches full ids or fully qualified names: resolve."""
@@ -1437,7 +1442,7 @@ class Containers:
             except ImageNotFound:
                 out.append(name)
                 continue
-            out.append(str(image.get("Id", name)).removeprefix("sha256:"))
+            out.append((get_str(object_(image), "Id") or name).removeprefix("sha256:"))
         return out
 
     def prune(self, *, filters: Mapping[str, Any] | None = None) -> PruneReport:
