@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         RunResult,
         TopResult,
     )
+    from pydock._core.deadline import deadline
     from pydock._core.dockerfile import Dockerfile, DockerfileParseError
     from pydock._core.dockerignore import DockerIgnore
     from pydock._core.images import (
@@ -68,7 +69,6 @@ if TYPE_CHECKING:
         ImageManifest,
         Platform,
     )
-    from pydock._core.deadline import deadline
     from pydock._core.retry import RetryPolicy
     from pydock._sync._builder import ImageBuilder
     from pydock._sync._client import Client
