@@ -25,6 +25,7 @@ from pydock._core.containers import (
     TopResult,
     container_fields_from_inspect,
     container_fields_from_list,
+    created_id,
 )
 from pydock._core.images import (
     PullDecoder,
@@ -110,6 +111,17 @@ def test_wrong_shape_is_a_protocol_error_naming_the_field(
         DECODERS[decoder](payload)
     assert caught.value.field == field
     assert "wrong shape" in caught.value.message
+
+
+@pytest.mark.parametrize("bad", ["", "../containers/x", "x/kill", "x?y=1", 5])
+def test_ids_that_could_leave_a_request_path_are_refused(bad: object) -> None:
+    # Ids from create, exec create and inspect go into later request paths.
+    with pytest.raises(ProtocolError) as caught:
+        created_id({"Id": bad, "Warnings": []})
+    assert caught.value.field == "Id"
+    with pytest.raises(ProtocolError) as listed:
+        container_fields_from_list({"Id": bad}, "[2]")
+    assert listed.value.field == "[2].Id"
 
 
 def test_names_that_are_a_string_do_not_become_a_letter() -> None:

@@ -626,11 +626,15 @@ def _restart_policy(host: Mapping[str, Any]) -> RestartPolicy:
     return RestartPolicy.from_api(policy)
 
 
+_ENGINE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 def _container_id(payload: Mapping[str, Any], prefix: str) -> str:
+    """The ``Id`` of a container or exec: an engine id goes into later request paths as is."""
     container_id = get_str(payload, "Id", prefix)
-    if not container_id:
+    if not _ENGINE_ID.fullmatch(container_id):
         raise ProtocolError(
-            "the engine's answer has the wrong shape: it has no container Id",
+            f"the engine's answer has the wrong shape: {container_id!r} is not an id",
             field=at(prefix, "Id"),
         )
     return container_id
