@@ -245,7 +245,7 @@ def test_a_huge_json_answer_is_refused_without_reading_it(serve: Any) -> None:
             _call(client, "GET", "/containers/json")
     assert caught.value.limit == 2 * MiB
     assert "2097152" in str(caught.value)
-    assert server.sent < 2 * MiB + 24 * MiB  # the cap plus what the socket buffers held
+    assert server.sent <= 2 * MiB + 8 * MiB  # the cap plus what the socket buffers held
     assert server.count("GET") == 1
 
 
@@ -266,7 +266,7 @@ def test_a_huge_error_body_is_cut_to_its_start(serve: Any) -> None:
             _call(client, "GET", "/containers/x/json")
     assert len(str(caught.value)) < 64 * 1024
     assert str(caught.value).count("0,") > 10  # the start of the message is kept
-    assert server.sent < 24 * MiB
+    assert server.sent <= 8 * MiB  # 64 MiB were on offer
 
 
 def test_the_default_limit_is_64_mib() -> None:
