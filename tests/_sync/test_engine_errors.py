@@ -209,3 +209,31 @@ def test_a_hostile_engine_s_redirect_is_not_success(hostile: HostileEngine) -> N
         assert "/elsewhere" in caught.value.message
         with pytest.raises(ProtocolError):
             client.containers.exists("web")  # not NotFound: it propagates
+
+
+def test_a_hostile_engine_s_wrong_shapes_after_a_good_inspect(hostile: HostileEngine) -> None:
+    cid = "a" * 64
+    hostile.answers["/containers/web/json"] = (200, {"Id": cid, "Name": "/web", "State": {}})
+    hostile.answers[f"/containers/{cid}/top"] = (200, {"Titles": "PID", "Processes": []})
+    hostile.answers[f"/containers/{cid}/changes"] = (200, {"message": "not a list"})
+    hostile.answers[f"/containers/{cid}/stats"] = (200, {"cpu_stats": []})
+    hostile.answers["/containers/prune"] = (200, {"ContainersDeleted": "abc"})
+    hostile.answers["/images/prune"] = (200, {"ImagesDeleted": {"a": 1}})
+    with pydock.Client(hostile.url) as client:
+        container = client.containers.get("web")
+        assert container.id == cid
+        with pytest.raises(ProtocolError) as top:
+            container.top()
+        assert top.value.field == "Titles"
+        with pytest.raises(ProtocolError) as diff:
+            container.diff()
+        assert diff.value.field is None
+        with pytest.raises(ProtocolError) as stats:
+            container.stats()
+        assert stats.value.field == "cpu_stats"
+        with pytest.raises(ProtocolError) as pruned:
+            client.containers.prune()
+        assert pruned.value.field == "ContainersDeleted"
+        with pytest.raises(ProtocolError) as images_pruned:
+            client.images.prune()
+        assert images_pruned.value.field == "ImagesDeleted"
