@@ -121,7 +121,7 @@ ipv6_hosts = st.ip_addresses(v=6).map(str).filter(lambda a: "." not in a).map(la
 domains = st.builds(
     lambda host, port: host if port is None else f"{host}:{port}",
     st.one_of(hostnames, ipv6_hosts, st.just("localhost")),
-    st.none() | st.integers(0, 65535).map(str),
+    st.none() | st.integers(1, 65535).map(str),
 )
 tags = st.from_regex(TAG_RE, fullmatch=True)
 digests = st.one_of(
@@ -283,6 +283,10 @@ def _oracle_strict(text: str) -> Parts | None:
     assert name is not None
     domain, path = name[1] or "", name[2]
     if len(path) > 255 or (match[3] is not None and not DIGEST_RE.fullmatch(match[3])):
+        return None
+    # pydock's one departure from the grammar: a port must be 1-65535.
+    port = re.search(r":([0-9]+)\Z", domain)
+    if port is not None and not 0 < int(port[1]) < 65536:
         return None
     return domain, path, match[2], match[3]
 

@@ -47,6 +47,9 @@ from pydock._core.containers import (
     TopResult,
     build_create_body,
     changes_from_api,
+    check_image_argument,
+    check_seconds,
+    check_wait_condition,
     container_fields_from_inspect,
     container_fields_from_list,
     container_list_entries,
@@ -243,9 +246,12 @@ class AsyncContainer:
         """Stop: send the stop signal, then SIGKILL after ``timeout`` seconds.
 
         Args:
-            timeout: The grace period (None: the container's own, 10 s by default).
+            timeout: The grace period in seconds (None: the container's own, 10 s
+                by default).
 
         Raises:
+            InvalidConfiguration: ``timeout`` is negative or not a number (nothing
+                is sent).
             ContainerNotFound: It no longer exists.
         """
         await self._stop_with_grace("/stop", timeout)
@@ -253,7 +259,8 @@ class AsyncContainer:
     async def _stop_with_grace(self, action: str, timeout: float | None) -> None:
         # The engine waits out the grace period before answering: give the HTTP
         # read that long and a minute more (10 s is the engines' default grace).
-        grace = None if timeout is None else int(timeout)
+        seconds = check_seconds(timeout, "timeout")
+        grace = None if seconds is None else int(seconds)
         await self._client._request(
             "POST",
             self._path(action),
@@ -277,6 +284,8 @@ class AsyncContainer:
         """Stop (with a grace period of ``timeout`` seconds) and start again.
 
         Raises:
+            InvalidConfiguration: ``timeout`` is negative or not a number (nothing
+                is sent).
             ContainerNotFound: It no longer exists.
         """
         await self._stop_with_grace("/restart", timeout)
@@ -317,9 +326,13 @@ class AsyncContainer:
             condition: ``"not-running"``, ``"next-exit"`` or ``"removed"``.
 
         Raises:
+            InvalidConfiguration: ``timeout`` is negative or not a number, or
+                ``condition`` is unknown (nothing is sent).
             Timeout: The condition was not met within ``timeout``.
             ContainerNotFound: It does not exist.
         """
+        timeout = check_seconds(timeout, "timeout")
+        condition = check_wait_condition(condition)
         self._client._session.require("containers.wait.condition")
         try:
             payload = await self._client._json(
@@ -1231,6 +1244,7 @@ class AsyncContainers:
     ) -> str:
         if pull not in ("missing", "always", "never"):
             raise ValueError(f"pull must be 'missing', 'always' or 'never', not {pull!r}")
+        check_image_argument(image)
         opts = dict(options)
         name = opts.pop("name", None)
         body = build_create_body(image, command, auto_remove=auto_remove, attach=attach, **opts)

@@ -7,7 +7,9 @@ endpoint), and inspect/list/exec/stats answers become typed snapshots.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -17,6 +19,7 @@ import attrs
 
 from pydock._core.dialect import quote_path
 from pydock._core.models import parse_time
+from pydock._core.reference import ImageReference
 from pydock._core.shapes import (
     at,
     get_bool,
@@ -32,7 +35,7 @@ from pydock._core.shapes import (
     str_list,
 )
 from pydock._core.streams import STDERR, STDOUT, Frame
-from pydock.errors import ProtocolError
+from pydock.errors import InvalidConfiguration, InvalidReference, ProtocolError
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -242,6 +245,108 @@ class Healthcheck:
         return body
 
 
+# --------------------------------------------------------------------------- argument checks
+
+_WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+
+
+def check_seconds(value: object, parameter: str) -> float | None:
+    """``value`` as a number of seconds (None passes): finite and not negative.
+
+    Raises:
+        InvalidConfiguration: It is not a number, is negative, NaN or infinite;
+            the message names ``parameter``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidConfiguration(
+            f"{parameter} must be a number of seconds or None, not {value!r}"
+        )
+    if not math.isfinite(value) or value < 0:
+        raise InvalidConfiguration(
+            f"{parameter} must be a finite number of seconds >= 0, not {value!r}"
+        )
+    return float(value)
+
+
+def check_wait_condition(condition: object) -> str:
+    """``condition`` of ``wait()``, checked.
+
+    Raises:
+        InvalidConfiguration: It is not one of the engines' conditions.
+    """
+    if condition not in _WAIT_CONDITIONS:
+        raise InvalidConfiguration(
+            f"condition must be one of {', '.join(map(repr, _WAIT_CONDITIONS))}, not {condition!r}"
+        )
+    return str(condition)
+
+
+_IMAGE_ID = re.compile(r"(?:sha256:)?[0-9a-f]{1,64}")
+
+
+def check_image_argument(image: object) -> str:
+    """The ``image`` of ``run()``/``create()``, checked: an image ID (or prefix) or a reference.
+
+    Raises:
+        InvalidReference: It is neither (e.g. ``localhost:99999/x``: no such port).
+    """
+    if not isinstance(image, str) or not image:
+        raise InvalidReference(f"image must be an image name or ID, not {image!r}")
+    if not _IMAGE_ID.fullmatch(image):
+        ImageReference.parse_any(image)
+    return image
+
+
+def check_host_ip(ip: object, parameter: str = "ports") -> str:
+    """The host address of a published port, checked: ``""`` (every address) or an IP address.
+
+    IPv6 addresses may be written in brackets (``[::1]``); they are sent without.
+
+    Raises:
+        InvalidConfiguration: It is not an IPv4 or IPv6 address; the message names
+            ``parameter``.
+    """
+    if not isinstance(ip, str):
+        raise InvalidConfiguration(f"{parameter}: a host IP must be a string, not {ip!r}")
+    if ip == "":
+        return ip
+    bare = ip[1:-1] if ip.startswith("[") and ip.endswith("]") else ip
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        raise InvalidConfiguration(
+            f"{parameter}: {ip!r} is not a host IP address (use an IPv4 or IPv6 address,"
+            " or '' for every address)"
+        ) from None
+    return bare
+
+
+def _check_env_key(key: object, parameter: str) -> str:
+    if not isinstance(key, str):
+        raise InvalidConfiguration(f"{parameter}: a variable name must be a string, not {key!r}")
+    if not key or "=" in key or "\0" in key:
+        raise InvalidConfiguration(
+            f"{parameter}: {key!r} is not a variable name (it must be non-empty,"
+            " without '=' or NUL)"
+        )
+    return key
+
+
+def _env_value(key: str, value: object, parameter: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InvalidConfiguration(
+            f"{parameter}: the value of {key!r} must be a string or a number, not {value!r}"
+        )
+    text = str(value)
+    if "\0" in text:
+        raise InvalidConfiguration(f"{parameter}: the value of {key!r} contains a NUL character")
+    return text
+
+
 # --------------------------------------------------------------------------- ports
 
 #: One host side of a published port: a host port, ``(ip, port)``, ``(ip,)``, or None (any free).
@@ -283,7 +388,7 @@ def _host_binding(spec: Any) -> dict[str, str]:
     if isinstance(spec, tuple):
         if not 1 <= len(spec) <= 2:
             raise ValueError(f"a host binding is (ip,) or (ip, port), not {spec!r}")
-        ip = str(spec[0])
+        ip = check_host_ip(spec[0])
         port = spec[1] if len(spec) == 2 else None
     if port is None or port == "":
         return {"HostIp": ip, "HostPort": ""}
@@ -414,11 +519,39 @@ def volume_binds(volumes: VolumesArg) -> list[str]:
     return [parse_volume_spec(v) for v in volumes]
 
 
-def environment_list(environment: Mapping[str, Any] | Sequence[str]) -> list[str]:
-    """``{"A": "1"}`` or ``["A=1"]`` → ``["A=1"]``."""
+def environment_list(
+    environment: Mapping[str, Any] | Sequence[str], parameter: str = "environment"
+) -> list[str]:
+    """``{"A": "1"}`` or ``["A=1"]`` → ``["A=1"]``.
+
+    Names must be non-empty strings without ``=``; values strings, numbers or
+    None (empty). A list holds ``NAME=VALUE`` (or ``NAME``) strings.
+
+    Raises:
+        InvalidConfiguration: A name or value is not usable; the message names
+            ``parameter`` and the variable.
+    """
     if isinstance(environment, Mapping):
-        return [f"{k}={'' if v is None else v}" for k, v in environment.items()]
-    return [str(e) for e in environment]
+        return [
+            f"{_check_env_key(k, parameter)}={_env_value(k, v, parameter)}"
+            for k, v in environment.items()
+        ]
+    if isinstance(environment, (str, bytes)):
+        raise InvalidConfiguration(
+            f"{parameter} must be a mapping or a list of 'NAME=VALUE' strings,"
+            f" not the string {environment!r}"
+        )
+    out = []
+    for entry in environment:
+        if not isinstance(entry, str):
+            raise InvalidConfiguration(
+                f"{parameter}: entries must be 'NAME=VALUE' strings, not {entry!r}"
+            )
+        key, _, value = entry.partition("=")
+        _check_env_key(key, parameter)
+        _env_value(key, value, parameter)
+        out.append(entry)
+    return out
 
 
 def _command(value: str | Sequence[str] | None) -> list[str] | None:

@@ -19,7 +19,7 @@ The grammar (ASCII only)::
     domain     := host [ ":" port ]
     host       := label ( "." label )*  |  "[" [0-9A-Fa-f:]+ "]"
     label      := [A-Za-z0-9] | [A-Za-z0-9] [A-Za-z0-9-]* [A-Za-z0-9]
-    port       := [0-9]+
+    port       := [0-9]+                                      (1 to 65535)
     path       := component ( "/" component )*             (at most 255 characters)
     component  := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
     tag        := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
@@ -39,6 +39,9 @@ Where this module departs from the Go code, on purpose:
   valid host, such as ``a_b.c/x``, is rejected. Go accepts that input with an
   empty domain, which no registry can serve. So a normalized reference
   always has a domain.
+* A port must be 1 to 65535 (``localhost:99999/x`` is rejected): Go's grammar
+  takes any digits, and the pull or push then fails when it dials. No
+  conformance vector covers such a port.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ _ALGORITHM_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*
 _HEX_RE = re.compile(r"[0-9A-Fa-f]+")
 _IMAGE_ID_RE = re.compile(r"[0-9a-f]{64}")
 _DIGEST_LENGTHS = {"sha256": 64, "sha512": 128}
+_PORT_RE = re.compile(r":([0-9]+)\Z")
 
 
 def _quote(text: str, limit: int = 80) -> str:
@@ -153,10 +157,22 @@ def _path_problem(path: str) -> str | None:
     return f"repository name {_quote(path)} is invalid"  # pragma: no cover - defensive
 
 
+def _port_problem(domain: str) -> str | None:
+    """Say what is wrong with the port of a ``domain`` the grammar accepts, if anything.
+
+    The grammar takes any digits (Go's reference package too); a registry
+    cannot listen on port 0 or above 65535, so pydock refuses those at once.
+    """
+    match = _PORT_RE.search(domain)
+    if match is None or 0 < int(match.group(1)) < 65536:
+        return None
+    return f"domain {_quote(domain)} is invalid: port {match.group(1)} is out of range 1-65535"
+
+
 def _domain_problem(domain: str) -> str | None:
     """Say what is wrong with ``domain``, or return None when it is valid."""
     if _DOMAIN_RE.fullmatch(domain):
-        return None
+        return _port_problem(domain)
     if "%" in domain:
         return f"domain {_quote(domain)} is invalid: IPv6 zone IDs are not allowed"
     return f"domain {_quote(domain)} is not a valid registry host"
@@ -175,7 +191,7 @@ def _split_name(text: str, name: str) -> tuple[str, str]:
     if slash > 0 and _DOMAIN_RE.fullmatch(name, 0, slash):
         # When the rest is not a valid path, the whole name cannot be one either.
         path = name[slash + 1 :]
-        problem = _path_problem(path)
+        problem = _port_problem(name[:slash]) or _path_problem(path)
         if problem is not None:
             raise _invalid(text, problem)
         return name[:slash], path

@@ -45,6 +45,9 @@ from pydock._core.containers import (
     TopResult,
     build_create_body,
     changes_from_api,
+    check_image_argument,
+    check_seconds,
+    check_wait_condition,
     container_fields_from_inspect,
     container_fields_from_list,
     container_list_entries,
@@ -237,9 +240,12 @@ class Container:
         """Stop: send the stop signal, then SIGKILL after ``timeout`` seconds.
 
         Args:
-            timeout: The grace period (None: the container's own, 10 s by default).
+            timeout: The grace period in seconds (None: the container's own, 10 s
+                by default).
 
         Raises:
+            InvalidConfiguration: ``timeout`` is negative or not a number (nothing
+                is sent).
             ContainerNotFound: It no longer exists.
         """
         self._stop_with_grace("/stop", timeout)
@@ -247,7 +253,8 @@ class Container:
     def _stop_with_grace(self, action: str, timeout: float | None) -> None:
         # The engine waits out the grace period before answering: give the HTTP
         # read that long and a minute more (10 s is the engines' default grace).
-        grace = None if timeout is None else int(timeout)
+        seconds = check_seconds(timeout, "timeout")
+        grace = None if seconds is None else int(seconds)
         self._client._request(
             "POST",
             self._path(action),
@@ -271,6 +278,8 @@ class Container:
         """Stop (with a grace period of ``timeout`` seconds) and start again.
 
         Raises:
+            InvalidConfiguration: ``timeout`` is negative or not a number (nothing
+                is sent).
             ContainerNotFound: It no longer exists.
         """
         self._stop_with_grace("/restart", timeout)
@@ -311,9 +320,13 @@ class Container:
             condition: ``"not-running"``, ``"next-exit"`` or ``"removed"``.
 
         Raises:
+            InvalidConfiguration: ``timeout`` is negative or not a number, or
+                ``condition`` is unknown (nothing is sent).
             Timeout: The condition was not met within ``timeout``.
             ContainerNotFound: It does not exist.
         """
+        timeout = check_seconds(timeout, "timeout")
+        condition = check_wait_condition(condition)
         self._client._session.require("containers.wait.condition")
         try:
             payload = self._client._json(
@@ -1215,6 +1228,7 @@ class Containers:
     ) -> str:
         if pull not in ("missing", "always", "never"):
             raise ValueError(f"pull must be 'missing', 'always' or 'never', not {pull!r}")
+        check_image_argument(image)
         opts = dict(options)
         name = opts.pop("name", None)
         body = build_create_body(image, command, auto_remove=auto_remove, attach=attach, **opts)
