@@ -390,3 +390,33 @@ def test_healthcheck_shell_stopsignal_onbuild_and_labels(
     assert "CHILD=1" in child.config.env
     # ... but in the child's build: the file it wrote is in the child image.
     assert output(sync_client, child, "cat", "/onbuild-proof") == "child-42\n"
+
+
+def test_a_dockerfile_docker_refuses_is_refused_before_sending(
+    sync_client: pydock.Client, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No FROM, a bare RUN, EXPOSE abc: a DockerfileParseError naming the line, no request."""
+    sync_client.connect()
+    caplog.set_level("INFO", logger="pydock.http")
+    caplog.clear()
+    refused = [
+        (Dockerfile().arg("V", "1").run("echo hi"), 2, "RUN comes before FROM"),
+        (Dockerfile(), 1, "the Dockerfile has no FROM instruction"),
+    ]
+    for model, line, reason in refused:
+        with pytest.raises(pydock.DockerfileParseError, match=reason) as info:
+            sync_client.build(model, tag=unique_tag())
+        assert info.value.line == line
+        # ... also as the dockerfile= of a folder context.
+        with pytest.raises(pydock.DockerfileParseError, match=reason):
+            sync_client.build(tmp_path, dockerfile=model, tag=unique_tag())
+    for text, line, reason in [
+        (f"FROM {BASE}\n\nRUN\n", 3, "RUN needs a command"),
+        (f"FROM {BASE}\nEXPOSE abc\n", 2, "EXPOSE: 'abc' is not a port"),
+        ('# no FROM\nCMD ["true"]\n', 2, "CMD comes before FROM"),
+    ]:
+        (tmp_path / "Dockerfile").write_text(text)
+        with pytest.raises(pydock.DockerfileParseError, match=reason) as info:
+            sync_client.build(tmp_path, tag=unique_tag())
+        assert info.value.line == line
+    assert [r.getMessage() for r in caplog.records if r.name == "pydock.http"] == []

@@ -35,6 +35,7 @@ from pydock._core.dockerfile import (
     User,
     Volume,
     Workdir,
+    parse_for_build,
 )
 
 # --------------------------------------------------------------------------- builder
@@ -280,9 +281,14 @@ def test_shell_form_is_stripped() -> None:
 
 
 def test_empty_shell_form_commands() -> None:
-    df = Dockerfile().cmd("").entrypoint([]).run("", mounts=["type=secret,id=x"])
-    assert str(df) == "CMD\nENTRYPOINT []\nRUN --mount=type=secret,id=x\n"
+    df = Dockerfile().cmd("").entrypoint([])
+    assert str(df) == "CMD\nENTRYPOINT []\n"
     assert Dockerfile.parse(str(df)) == df
+    # A RUN without a command is refused (Docker refuses it too), with or without flags.
+    commands: list[str | list[str]] = ["", "  ", []]
+    for command in commands:
+        with pytest.raises(ValueError, match=r"^RUN needs a command$"):
+            Dockerfile().run(command, mounts=["type=secret,id=x"])
 
 
 def test_comments_render_and_round_trip() -> None:
@@ -946,6 +952,13 @@ KINDS = (
 TRIGGERS = tuple(k for k in KINDS if k not in ("from", "maintainer", "onbuild", "comment"))
 
 
+expose_words = st.one_of(
+    st.integers(1, 65535).map(str),
+    st.sampled_from(["80/tcp", "53/udp", "53/UDP", "9/sctp", "8000-8010", "1-65535/tcp"]),
+    st.sampled_from(["$PORT", "${PORT}/udp", "80-$HIGH"]),
+)
+
+
 def _step(draw: st.DrawFn, df: Dockerfile, kind: str) -> Dockerfile:
     e = df.escape
     match kind:
@@ -958,7 +971,7 @@ def _step(draw: st.DrawFn, df: Dockerfile, kind: str) -> Dockerfile:
         case "run":
             flags = [_flag(draw) for _ in range(draw(st.integers(0, 2)))]
             mounts = draw(st.lists(awkward, max_size=2))
-            return df.run(_command(draw, e, run=True), mounts=mounts, flags=flags)
+            return df.run(_command(draw, e, run=True) or "true", mounts=mounts, flags=flags)
         case "cmd":
             return df.cmd(_command(draw, e))
         case "entrypoint":
@@ -970,8 +983,8 @@ def _step(draw: st.DrawFn, df: Dockerfile, kind: str) -> Dockerfile:
         case "label":
             return df.label(_pairs(draw))
         case "expose":
-            ports = draw(st.lists(st.one_of(st.integers(0, 65535), token), max_size=3))
-            return df.expose(*ports, _last_token(draw, e))
+            ports = draw(st.lists(st.one_of(st.integers(1, 65535), expose_words), max_size=3))
+            return df.expose(*ports, draw(expose_words))
         case "copy":
             return df.copy(
                 draw(st.lists(nonempty_any, min_size=1, max_size=3)),
@@ -1033,6 +1046,10 @@ def dockerfiles(draw: st.DrawFn) -> Dockerfile:
         syntax=draw(st.one_of(st.none(), st.just("docker/dockerfile:1"))),
         check=draw(st.one_of(st.none(), st.just("skip=all"))),
     )
+    # Only ARG and comments may come before the first FROM.
+    for kind in draw(st.lists(st.sampled_from(["arg", "comment"]), max_size=2)):
+        df = _step(draw, df, kind)
+    df = _step(draw, df, "from")
     for kind in draw(st.lists(st.sampled_from(KINDS), max_size=8)):
         df = _step(draw, df, kind)
     return df
@@ -1098,3 +1115,64 @@ def test_parsing_anything_is_stable(text: str) -> None:
     rendered = str(df)
     note(rendered)
     assert Dockerfile.parse(rendered) == df
+
+
+# --------------------------------------------------------------------------- rules Docker enforces
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("FROM a\nRUN\n", 2, "RUN needs a command"),
+        ("FROM a\n\nRUN   \\\n  \n", 3, "RUN needs a command"),
+        ("FROM a\nRUN []\n", 2, "RUN needs a command"),
+        ("FROM a\nEXPOSE abc\n", 2, "EXPOSE: 'abc' is not a port"),
+        ("FROM a\nEXPOSE 80 70000/tcp\n", 2, "EXPOSE: '70000/tcp' is not a port"),
+        ("FROM a\nEXPOSE 90-80\n", 2, "EXPOSE: '90-80' is not a port"),
+        ("FROM a\nEXPOSE 80/icmp\n", 2, "EXPOSE: '80/icmp' is not a port"),
+        ("FROM a\nONBUILD RUN\n", 2, "RUN needs a command"),
+    ],
+)
+def test_what_docker_refuses_is_a_parse_error_naming_the_line(
+    text: str, line: int, reason: str
+) -> None:
+    for parse in (Dockerfile.parse, parse_for_build):
+        with pytest.raises(DockerfileParseError) as info:
+            parse(text)
+        assert (info.value.line, info.value.reason.startswith(reason)) == (line, True)
+
+
+def test_expose_takes_ports_ranges_protocols_and_variables() -> None:
+    df = Dockerfile.parse("FROM a\nEXPOSE 80 53/udp 9/SCTP 8000-8010/tcp $PORT ${P}/udp\n")
+    assert df[1] == Expose(["80", "53/udp", "9/SCTP", "8000-8010/tcp", "$PORT", "${P}/udp"])
+    with pytest.raises(ValueError, match=r"^EXPOSE: 'abc' is not a port"):
+        Dockerfile().from_("a").expose("abc")
+    with pytest.raises(ValueError, match=r"^EXPOSE: '0' is not a port"):
+        Expose([0])
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("RUN echo\n", 1, "RUN comes before FROM"),
+        ("# note\nARG V=1\n\nENV A=b\nFROM a\n", 4, "ENV comes before FROM"),
+        ("ARG V=1\n", 1, "the Dockerfile has no FROM instruction"),
+        ("# syntax=docker/dockerfile:1\n# only a comment\n", 2, "the Dockerfile has no FROM"),
+        ("", 1, "the Dockerfile has no FROM instruction"),
+    ],
+)
+def test_a_build_needs_from_first(text: str, line: int, reason: str) -> None:
+    with pytest.raises(DockerfileParseError) as info:
+        parse_for_build(text)
+    assert (info.value.line, info.value.reason.startswith(reason)) == (line, True)
+    # A fragment still parses (to be added to), and the model says the same when asked.
+    fragment = Dockerfile.parse(text)
+    with pytest.raises(DockerfileParseError, match=reason):
+        fragment.check_buildable()
+
+
+def test_a_dockerfile_this_module_cannot_parse_is_left_to_the_engine() -> None:
+    assert parse_for_build("FROM a\nRUN <<EOF\necho hi\nEOF\n") is None
+    built = parse_for_build("ARG V=1\nFROM a:$V\nRUN echo\n")
+    assert built is not None
+    built.check_buildable()

@@ -33,7 +33,7 @@ from pydock._core.build import (
     gzip_chunks,
     memory_context,
 )
-from pydock._core.dockerfile import Dockerfile, DockerfileParseError, From
+from pydock._core.dockerfile import Dockerfile, From, parse_for_build
 from pydock._core.images import resolve_tls_verify
 from pydock._core.reference import ImageReference
 from pydock._core.registry import Platform
@@ -72,12 +72,18 @@ def _base_domains(dockerfile: Dockerfile | None) -> set[str]:
 
 
 def _read_dockerfile(path: str) -> Dockerfile | None:
-    """The Dockerfile at ``path``, for its ``FROM`` lines; None if it cannot be read or parsed."""
+    """The Dockerfile at ``path``, checked; None if it cannot be read or parsed here.
+
+    Raises:
+        DockerfileParseError: It breaks a rule Docker enforces (no FROM first, a
+            bare RUN, an EXPOSE that is not a port): refused before sending.
+    """
     try:
         with open(path, encoding="utf-8") as f:
-            return Dockerfile.parse(f.read())
-    except (OSError, UnicodeDecodeError, DockerfileParseError):
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
         return None
+    return parse_for_build(text)
 
 
 def begin_build(
@@ -123,6 +129,7 @@ def begin_build(
             raise ValueError(
                 "give the Dockerfile either as the context or as dockerfile=, not both"
             )
+        context.check_buildable()
         parsed = context
         chunks = memory_context(context, files)
     elif isinstance(context, bytes):
@@ -138,6 +145,7 @@ def begin_build(
     elif isinstance(context, (str, os.PathLike)):
         extra = dict(files or {})
         if isinstance(dockerfile, Dockerfile):
+            dockerfile.check_buildable()
             parsed = dockerfile
             dockerfile_name = _INLINE_DOCKERFILE
             extra[_INLINE_DOCKERFILE] = str(dockerfile)

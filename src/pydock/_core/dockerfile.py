@@ -62,6 +62,7 @@ __all__ = [
     "User",
     "Volume",
     "Workdir",
+    "parse_for_build",
 ]
 
 #: The default escape character, and the only two Docker accepts.
@@ -105,6 +106,35 @@ class DockerfileParseError(ValueError):
 
     def __reduce__(self) -> tuple[type[DockerfileParseError], tuple[int, str]]:
         return (type(self), (self.line, self.reason))
+
+
+class _Refused(ValueError):
+    """A rule Docker itself enforces is broken (not a limit of this module's parser)."""
+
+
+class _RefusedParse(DockerfileParseError):
+    """A :class:`DockerfileParseError` for a rule Docker itself enforces.
+
+    A build from a folder re-raises these before sending anything; other parse
+    errors may be this module's limits (heredocs) and are left to the engine.
+    """
+
+
+_EXPOSE_RE = re.compile(r"([0-9]+)(?:-([0-9]+))?(?:/(tcp|udp|sctp))?", re.IGNORECASE)
+
+
+def _check_expose_port(port: str) -> None:
+    """An EXPOSE word: ``80``, ``80/tcp``, ``8000-8010/udp``, or one with a ``$variable``."""
+    if "$" in port:
+        return  # Docker substitutes it first
+    match = _EXPOSE_RE.fullmatch(port)
+    low = int(match.group(1)) if match else 0
+    high = int(match.group(2) or low) if match else 0
+    if match is None or not 0 < low <= high < 65536:
+        raise _Refused(
+            f"EXPOSE: {port!r} is not a port (use 80, 80/tcp, 53/udp or a range 8000-8010,"
+            " ports 1-65535)"
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -696,8 +726,8 @@ class Run(Instruction):
             or ``"--network=host"``.
 
     Raises:
-        ValueError: The shell-form command contains a line break, reads as a
-            JSON array or starts a heredoc, or a flag is malformed.
+        ValueError: The command is empty, the shell-form command contains a line
+            break, reads as a JSON array or starts a heredoc, or a flag is malformed.
         TypeError: An exec-form item is not a string.
     """
 
@@ -707,6 +737,8 @@ class Run(Instruction):
     flags: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_to_strings)
 
     def __attrs_post_init__(self) -> None:
+        if not self.command:
+            raise _Refused("RUN needs a command")
         _check_command("RUN", self.command, run=True)
         _check_flags("RUN", self.flags)
 
@@ -851,7 +883,8 @@ class Expose(Instruction):
         ports: Ports such as ``80`` or ``"53/udp"``.
 
     Raises:
-        ValueError: No ports, or an empty port or one with whitespace.
+        ValueError: No ports, or one that is not ``port[-port][/tcp|udp|sctp]``
+            with ports 1-65535 (words with a ``$variable`` are left to Docker).
         TypeError: A port is neither an int nor a string.
     """
 
@@ -864,6 +897,7 @@ class Expose(Instruction):
             raise ValueError("EXPOSE needs at least one port")
         for port in self.ports:
             _check_token("a port", port)
+            _check_expose_port(port)
 
     def _args(self, escape: str) -> str:
         return " ".join(self.ports)
@@ -1304,10 +1338,27 @@ class Dockerfile:
 
         Raises:
             DockerfileParseError: (a ValueError) An unknown instruction, a bad
-                argument, flag or directive, or a heredoc; the error names the
-                line where the instruction starts.
+                argument, flag or directive, a RUN without a command, an EXPOSE
+                that is not a port, or a heredoc; the error names the line where
+                the instruction starts. (A fragment without FROM parses: see
+                :meth:`check_buildable`.)
         """
         return _parse(text)
+
+    def check_buildable(self) -> None:
+        """Check what Docker checks before it builds, without sending anything.
+
+        The rendered text must parse (so the first instruction other than ARG
+        and comments is FROM) and hold at least one FROM.
+
+        Raises:
+            DockerfileParseError: It breaks a rule; the error names the line of
+                the rendered text (``str(self)``).
+        """
+        text = str(self)
+        _parse(text, build=True)
+        if not any(isinstance(x, From) for x in self.instructions):
+            raise _RefusedParse(max(text.count("\n"), 1), "the Dockerfile has no FROM instruction")
 
     # ---------------------------------------------------------------- builder
 
@@ -1706,6 +1757,28 @@ class Dockerfile:
         return self.append(Onbuild(instruction))
 
 
+def parse_for_build(text: str) -> Dockerfile | None:
+    """Parse a Dockerfile about to be built, to refuse before sending what Docker refuses.
+
+    Returns:
+        The Dockerfile, or None when this module cannot parse it though Docker
+        might (a heredoc, say): the engine then judges it.
+
+    Raises:
+        DockerfileParseError: It breaks a rule Docker enforces: an instruction
+            other than ARG before the first FROM, no FROM at all, a RUN without a
+            command, an EXPOSE that is not a port. The error names the line.
+    """
+    try:
+        parsed = _parse(text, build=True)
+    except _RefusedParse:
+        raise
+    except DockerfileParseError:
+        return None
+    parsed.check_buildable()
+    return parsed
+
+
 # --------------------------------------------------------------------------- the parser
 
 
@@ -1719,13 +1792,15 @@ def _directive(line: str) -> tuple[str, str] | None:
     return match.group(1).lower(), match.group(2)
 
 
-def _parse(text: str) -> Dockerfile:
+def _parse(text: str, *, build: bool = False) -> Dockerfile:
+    """Parse ``text``; with ``build``, also refuse an instruction other than ARG before FROM."""
     text = text.removeprefix("\ufeff")
     lines = [line.rstrip("\r") for line in text.split("\n")]
     escape = _DEFAULT_ESCAPE
     directives: dict[str, str] = {}
     looking_for_directives = True
     instructions: list[Instruction] = []
+    first_stage_line = 0  # where the first instruction other than ARG (or a comment) is
     i, n = 0, len(lines)
     while i < n:
         lineno = i + 1
@@ -1767,8 +1842,18 @@ def _parse(text: str) -> Dockerfile:
             parsed = _parse_instruction(logical, escape)
             for instruction in parsed:
                 _render_cached(instruction, escape)
+        except _Refused as exc:
+            raise _RefusedParse(lineno, str(exc)) from exc
         except ValueError as exc:
             raise DockerfileParseError(lineno, str(exc)) from exc
+        if build and not first_stage_line and any(not isinstance(x, Arg) for x in parsed):
+            first_stage_line = lineno
+            if not isinstance(parsed[0], From):
+                raise _RefusedParse(
+                    lineno,
+                    f"{parsed[0].keyword} comes before FROM: a Dockerfile starts with FROM"
+                    " (only ARG and comments may come before it)",
+                )
         instructions.extend(parsed)
     return Dockerfile(
         instructions,
