@@ -54,7 +54,7 @@ def sent(log: pytest.LogCaptureFixture) -> list[str]:
 
 
 @pytest.mark.anyio
-async def test_stop_restart_and_wait_refuse_bad_timeouts_without_a_request(
+async def test_stop_restart_wait_and_kill_refuse_bad_arguments_without_a_request(
     container: AsyncContainer, requests: pytest.LogCaptureFixture
 ) -> None:
     number = r"timeout must be a finite number of seconds >= 0"
@@ -68,6 +68,8 @@ async def test_stop_restart_and_wait_refuse_bad_timeouts_without_a_request(
         await container.stop(timeout="5")  # type: ignore[arg-type]
     with pytest.raises(InvalidConfiguration, match=r"^condition must be one of"):
         await container.wait(condition="stopped")
+    with pytest.raises(InvalidConfiguration, match=r"^signal must be a signal name"):
+        await container.kill(signal=-1)
     assert sent(requests) == []
     # Nothing reached the engine: the container runs on, and it still stops normally.
     assert (await container.reload()).status == "running"

@@ -53,7 +53,7 @@ def sent(log: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in log.records if r.name == "pydock.http" and r.levelno == 20]
 
 
-def test_stop_restart_and_wait_refuse_bad_timeouts_without_a_request(
+def test_stop_restart_wait_and_kill_refuse_bad_arguments_without_a_request(
     container: Container, requests: pytest.LogCaptureFixture
 ) -> None:
     number = r"timeout must be a finite number of seconds >= 0"
@@ -67,6 +67,8 @@ def test_stop_restart_and_wait_refuse_bad_timeouts_without_a_request(
         container.stop(timeout="5")  # type: ignore[arg-type]
     with pytest.raises(InvalidConfiguration, match=r"^condition must be one of"):
         container.wait(condition="stopped")
+    with pytest.raises(InvalidConfiguration, match=r"^signal must be a signal name"):
+        container.kill(signal=-1)
     assert sent(requests) == []
     # Nothing reached the engine: the container runs on, and it still stops normally.
     assert (container.reload()).status == "running"

@@ -11,6 +11,7 @@ from pydock._core.containers import (
     build_create_body,
     check_host_ip,
     check_seconds,
+    check_signal,
     check_wait_condition,
     environment_list,
     port_bindings,
@@ -130,3 +131,26 @@ def test_a_registry_port_out_of_range_is_refused(text: str) -> None:
 @pytest.mark.parametrize("text", ["localhost:65535/x", "localhost:1/x", "[::1]:5000/x"])
 def test_registry_ports_in_range_pass(text: str) -> None:
     assert str(ImageReference.parse(text)) == text
+
+
+# --------------------------------------------------------------------------- signals
+
+
+@pytest.mark.parametrize(
+    ("signal", "sent"),
+    [
+        ("SIGKILL", "SIGKILL"),
+        ("TERM", "TERM"),
+        ("SIGRTMIN+3", "SIGRTMIN+3"),
+        (9, "9"),
+        ("15", "15"),
+    ],
+)
+def test_signals_that_are_fine_pass(signal: str | int, sent: str) -> None:
+    assert check_signal(signal) == sent
+
+
+@pytest.mark.parametrize("signal", [-1, 0, 65, True, "", "SIG KILL", "-9", "9x", None, 1.5])
+def test_a_signal_must_be_a_name_or_a_number(signal: object) -> None:
+    with pytest.raises(InvalidConfiguration, match=r"^signal must be a signal name"):
+        check_signal(signal)

@@ -49,6 +49,7 @@ from pydock._core.containers import (
     changes_from_api,
     check_image_argument,
     check_seconds,
+    check_signal,
     check_wait_condition,
     container_fields_from_inspect,
     container_fields_from_list,
@@ -272,12 +273,20 @@ class AsyncContainer:
     async def kill(self, signal: str | int = "SIGKILL") -> None:
         """Send a signal to the container's main process.
 
+        Args:
+            signal: A name (``"SIGTERM"``, ``"TERM"``, ``"SIGRTMIN+3"``) or a
+                number from 1 to 64.
+
         Raises:
+            InvalidConfiguration: ``signal`` is neither (nothing is sent).
             ContainerNotFound: It no longer exists.
             Conflict: It is not running.
         """
         await self._client._request(
-            "POST", self._path("/kill"), params={"signal": str(signal)}, resource="container"
+            "POST",
+            self._path("/kill"),
+            params={"signal": check_signal(signal)},
+            resource="container",
         )
 
     async def restart(self, timeout: float | None = None) -> None:

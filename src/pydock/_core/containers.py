@@ -270,6 +270,31 @@ def check_seconds(value: object, parameter: str) -> float | None:
     return float(value)
 
 
+_SIGNAL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[+-][0-9]+)?")
+
+
+def check_signal(signal: object, parameter: str = "signal") -> str:
+    """A signal for ``kill()``, checked: a name (``SIGTERM``, ``TERM``, ``SIGRTMIN+3``) or 1-64.
+
+    Raises:
+        InvalidConfiguration: It is neither; the message names ``parameter``.
+    """
+    if isinstance(signal, int) and not isinstance(signal, bool):
+        number = signal
+    elif isinstance(signal, str) and signal.isdigit():
+        number = int(signal)
+    elif isinstance(signal, str) and _SIGNAL_NAME.fullmatch(signal):
+        return signal
+    else:
+        number = 0
+    if not 0 < number <= 64:
+        raise InvalidConfiguration(
+            f"{parameter} must be a signal name such as 'SIGTERM' or a number from 1 to 64,"
+            f" not {signal!r}"
+        )
+    return str(number)
+
+
 def check_wait_condition(condition: object) -> str:
     """``condition`` of ``wait()``, checked.
 
