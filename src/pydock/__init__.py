@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pydock._async._operation import AsyncOperation
     from pydock._async._registry import AsyncPaged, AsyncRegistry
     from pydock._async._upgrade import AsyncRawStream
-    from pydock._core.archive import ArchiveFormatError, UnsafeArchiveError
+    from pydock._core.archive import ArchiveFormatError, CopyError, UnsafeArchiveError
     from pydock._core.auth import RegistryAuth
     from pydock._core.build import BuildEvent
     from pydock._core.builder import BuildResult, ImagePlan, LayerBlob, UnsupportedInstruction
@@ -113,6 +113,7 @@ _LAZY: dict[str, str] = {
     "ContainerState": "pydock._core.containers",
     "ContainerStats": "pydock._core.containers",
     "Containers": "pydock._sync._containers",
+    "CopyError": "pydock._core.archive",
     "CopyProgress": "pydock._core.registry",
     "DEFAULT_TIMEOUT": "pydock._async._client",
     "Descriptor": "pydock._core.registry",
@@ -190,6 +191,7 @@ __all__ = [
     "ContainerState",
     "ContainerStats",
     "Containers",
+    "CopyError",
     "CopyProgress",
     "DEFAULT_TIMEOUT",
     "Descriptor",

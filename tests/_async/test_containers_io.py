@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import io
+import json
 import os
+import posixpath
+import socket
 import stat
+import tarfile
+import threading
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import pydock
 from pydock._async._containers import AsyncContainer, AsyncLogStream
-from pydock._core.archive import UnsafeArchiveError, extract_tar
+from pydock._core.archive import CopyError, UnsafeArchiveError, extract_tar
 from pydock._core.containers import LogLine
 from pydock.errors import ContainerNotFound
 from tests.conftest import Engine
@@ -259,6 +267,211 @@ async def test_hostile_archive_made_by_busybox_tar_is_refused(
             extract_tar([data[i : i + 1000] for i in range(0, len(data), 1000)], dest)
     assert list(dest.iterdir()) == []
     assert sorted(p.name for p in outer.iterdir()) == ["dest"]
+
+
+# ------------------------------------------------------------- docker cp rules (issue 13)
+
+
+def tree_of(path: Path) -> dict[str, str]:
+    """``{relative path: content or "<dir>"}`` of everything below ``path``."""
+    out: dict[str, str] = {}
+    for p in sorted(path.rglob("*")):
+        rel = str(p.relative_to(path))
+        out[rel] = "<dir>" if p.is_dir() else p.read_text()
+    return out
+
+
+COPY_SETUP = "mkdir -p /d/sub && echo f > /d/f && echo g > /d/sub/g && echo file > /file"
+
+# (source in the container, destination relative to the sandbox's "host" folder,
+#  what the "host" folder holds afterwards, or the error raised)
+COPY_RULES: list[tuple[str, str, dict[str, str] | type[Exception]]] = [
+    ("/file", "new", {"f": "host", "new": "file\n", "dir": "<dir>", "dir/f": "host"}),
+    ("/file", "f", {"f": "file\n", "dir": "<dir>", "dir/f": "host"}),
+    ("/file", "dir", {"f": "host", "dir": "<dir>", "dir/f": "host", "dir/file": "file\n"}),
+    ("/file", "dir/", {"f": "host", "dir": "<dir>", "dir/f": "host", "dir/file": "file\n"}),
+    ("/file", "new/", CopyError),
+    ("/file", "new/.", CopyError),
+    ("/d", "new", {"f": "host", "new": "<dir>", "new/f": "f\n", "new/sub": "<dir>",
+                   "new/sub/g": "g\n", "dir": "<dir>", "dir/f": "host"}),
+    ("/d/", "new/", {"f": "host", "new": "<dir>", "new/f": "f\n", "new/sub": "<dir>",
+                     "new/sub/g": "g\n", "dir": "<dir>", "dir/f": "host"}),
+    ("/d", "dir", {"f": "host", "dir": "<dir>", "dir/f": "host", "dir/d": "<dir>",
+                   "dir/d/f": "f\n", "dir/d/sub": "<dir>", "dir/d/sub/g": "g\n"}),
+    ("/d/.", "new", {"f": "host", "new": "<dir>", "new/f": "f\n", "new/sub": "<dir>",
+                     "new/sub/g": "g\n", "dir": "<dir>", "dir/f": "host"}),
+    ("/d/.", "dir", {"f": "host", "dir": "<dir>", "dir/f": "f\n", "dir/sub": "<dir>",
+                     "dir/sub/g": "g\n"}),
+    ("/d", "f", CopyError),
+    ("/d/.", "f", CopyError),
+]  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_copy_from_follows_docker_cp_destination_rules(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    assert (await c.exec(["sh", "-c", COPY_SETUP])).exit_code == 0
+    for i, (src, dst, expected) in enumerate(COPY_RULES):
+        case = tmp_path / f"case{i}"
+        host = case / "host"
+        (host / "dir").mkdir(parents=True)
+        (host / "f").write_text("host")
+        (host / "dir" / "f").write_text("host")
+        if isinstance(expected, dict):
+            await c.copy_from(src, f"{host}/{dst}")
+            assert tree_of(host) == expected, (src, dst)
+        else:
+            with pytest.raises(expected):
+                await c.copy_from(src, f"{host}/{dst}")
+            assert tree_of(host) == {"f": "host", "dir": "<dir>", "dir/f": "host"}, (src, dst)
+        assert sorted(p.name for p in case.iterdir()) == ["host"]
+
+
+@pytest.mark.anyio
+async def test_backslashes_in_names_are_ordinary_characters(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    setup = await c.exec(["sh", "-c", r"mkdir /b && echo 1 > '/b/a\b' && echo 2 > '/b/..\x'"])
+    assert setup.exit_code == 0
+    outer, dest = sandbox(tmp_path)
+    await c.copy_from("/b", dest / "b")
+    assert tree_of(outer) == {"dest": "<dir>", "dest/b": "<dir>", "dest/b/..\\x": "2\n",
+                              "dest/b/a\\b": "1\n"}  # fmt: skip
+    await c.copy_from("/b/a\\b", dest / "one")
+    assert (dest / "one").read_text() == "1\n"
+
+
+@pytest.mark.anyio
+async def test_copy_from_strips_setuid_unless_asked(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    setup = "mkdir /s && echo x > /s/x && chmod 6755 /s/x && chmod 3777 /s"
+    assert (await c.exec(["sh", "-c", setup])).exit_code == 0
+    await c.copy_from("/s", tmp_path / "plain")
+    assert stat.S_IMODE((tmp_path / "plain" / "x").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o777
+    await c.copy_from("/s", tmp_path / "kept", preserve_mode=True)
+    assert stat.S_IMODE((tmp_path / "kept" / "x").stat().st_mode) == 0o6755
+    assert stat.S_IMODE((tmp_path / "kept").stat().st_mode) == 0o3777
+
+
+@pytest.mark.anyio
+async def test_copy_to_follows_links_in_the_container(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    setup = (
+        "mkdir /real && echo old > /real/file && ln -s /real /linkdir && ln -s real/file /linkfile"
+    )
+    assert (await c.exec(["sh", "-c", setup])).exit_code == 0
+    (tmp_path / "a").write_text("A\n")
+    (tmp_path / "b").write_text("B\n")
+    (tmp_path / "new").write_text("NEW\n")
+    await c.copy_to(tmp_path / "a", "/linkdir")
+    await c.copy_to(tmp_path / "b", "/linkdir/")
+    await c.copy_to(tmp_path / "new", "/linkfile")
+    check = "readlink /linkdir; readlink /linkfile; cat /real/a /real/b /real/file"
+    result = await c.exec(["sh", "-c", check])
+    assert result.stdout.decode().splitlines() == ["/real", "real/file", "A", "B", "NEW"]
+
+
+@pytest.mark.anyio
+async def test_copy_from_a_link_to_the_containers_etc_writes_nothing(
+    async_client: pydock.AsyncClient, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    """Docker sends the link itself, Podman the files of ``/etc``: both are refused, unwritten."""
+    c = await start(async_client, engine, made, ["sleep", "300"])
+    assert (await c.exec(["sh", "-c", "mkdir /d && ln -s /etc /d/abs"])).exit_code == 0
+    outer, dest = sandbox(tmp_path)
+    for target in (dest, dest / "new"):
+        with pytest.raises(UnsafeArchiveError):
+            await c.copy_from("/d/abs", target)
+        assert tree_of(outer) == {"dest": "<dir>"}
+
+
+def _hostile_engine(stat_name: str, members: list[tuple[str, bytes]]) -> tuple[str, Any]:
+    """A one-endpoint engine on 127.0.0.1: the archive endpoint answers ``members`` (files)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            if name.endswith("/"):
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    body = buf.getvalue()
+    header = base64.b64encode(
+        json.dumps(
+            {"name": stat_name, "size": 0, "mode": 0x80000000 | 0o755, "linkTarget": ""}
+        ).encode()
+    )
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    head += chunk
+                method, target = head.split(b" ", 2)[:2]
+                answer = b"OK" if b"/_ping" in target else body
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nApi-Version: 1.41\r\n"
+                    b"X-Docker-Container-Path-Stat: " + header + b"\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                    % len(answer)
+                    + (b"" if method == b"HEAD" else answer)
+                )
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"tcp://127.0.0.1:{listener.getsockname()[1]}", listener
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("src", "members"),
+    [
+        ("/d", [("d/", b""), ("d/ok", b"ok"), ("f", b"evil")]),
+        ("/d", [("d/", b""), ("other/", b""), ("other/f", b"evil")]),
+        ("/d", [("./f", b"evil")]),
+        ("/d/.", [("./", b""), ("../f", b"evil")]),
+    ],
+    ids=["sibling-file", "sibling-dir", "dot-root", "dotdot"],
+)
+async def test_members_outside_the_stat_root_never_land_beside_the_destination(
+    tmp_path: Path, src: str, members: list[tuple[str, bytes]]
+) -> None:
+    url, listener = _hostile_engine(posixpath.basename(src), members)
+    outer, dest = sandbox(tmp_path)
+    (outer / "f").write_text("keep")
+    try:
+        async with pydock.AsyncClient(url, backend="docker", api_version="1.41") as client:
+            container = AsyncContainer.from_api(client, {"Id": "x" * 64, "Name": "/x"})
+            for target in (dest, dest / "new"):
+                with pytest.raises(UnsafeArchiveError):
+                    await container.copy_from(src, target)
+    finally:
+        listener.close()
+    assert (outer / "f").read_text() == "keep"
+    assert sorted(p.name for p in outer.iterdir()) == ["dest", "f"]
+    assert not (dest / "f").exists()
+    assert not (dest / "other").exists()
 
 
 # --------------------------------------------------------------------------- commit, stats...

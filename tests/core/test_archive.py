@@ -78,7 +78,7 @@ def test_reader_gives_the_same_events_however_split(fmt: int, size: int) -> None
     assert members[1].mode == 0o640
 
 
-@pytest.mark.parametrize("name", ["/etc/passwd", "../x", "a/../../x", "a/..", "\\abs"])
+@pytest.mark.parametrize("name", ["/etc/passwd", "../x", "a/../../x", "a/..", "a/\0b"])
 def test_unsafe_names(name: str) -> None:
     with pytest.raises(UnsafeArchiveError):
         check_member_name(name)
@@ -87,6 +87,7 @@ def test_unsafe_names(name: str) -> None:
 def test_safe_names() -> None:
     assert check_member_name("./a//b/") == ("a", "b")
     assert check_member_name(".") == ()
+    assert check_member_name("\\abs/..\\x") == ("\\abs", "..\\x")  # backslash: a character
 
 
 @pytest.mark.parametrize(
@@ -188,3 +189,100 @@ def test_iter_tar_of_one_file(tmp_path: Path) -> None:
         extracted = tar.extractfile(member)
         assert extracted is not None
         assert extracted.read() == b"hello"
+
+
+# --------------------------------------------------------------------------- issue 13
+
+
+def test_a_chain_of_dangling_links_cannot_escape(tmp_path: Path) -> None:
+    """Each link passes on its own; together ``evil/e`` would resolve above ``dest``."""
+    box, dest = sandbox(tmp_path)
+    (box / "outside").write_text("keep")
+    data = make_tar(
+        ("evil", "dir", b""),
+        ("evil/e", "symlink", "q/../.."),
+        ("evil/q", "symlink", "d/up"),
+        ("evil/d", "dir", b""),
+        ("evil/d/up", "symlink", ".."),
+    )
+    with pytest.raises(UnsafeArchiveError):
+        extract_tar(chunks(data, 100), dest)
+    assert sorted(p.name for p in box.iterdir()) == ["dest", "outside"]
+    for path in dest.rglob("*"):
+        assert os.path.realpath(path).startswith(str(dest.resolve()))
+
+
+def test_backslashes_are_ordinary_characters(tmp_path: Path) -> None:
+    _, dest = sandbox(tmp_path)
+    extract_tar(
+        [make_tar(("d", "dir", b""), ("d/a\\b", "file", b"1"), ("d/..\\x", "file", b"2"))], dest
+    )
+    assert (dest / "d" / "a\\b").read_bytes() == b"1"
+    assert (dest / "d" / "..\\x").read_bytes() == b"2"
+    assert sorted(p.name for p in (dest / "d").iterdir()) == ["..\\x", "a\\b"]
+
+
+def make_moded_tar(name: str, mode: int, kind: str = "file") -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo(name)
+        info.mode = mode
+        if kind == "dir":
+            info.type = tarfile.DIRTYPE
+            tar.addfile(info)
+        else:
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"hi"))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["file", "dir"])
+def test_setuid_setgid_and_sticky_bits_are_stripped_unless_asked(tmp_path: Path, kind: str) -> None:
+    _, dest = sandbox(tmp_path)
+    extract_tar([make_moded_tar("s", 0o7755, kind)], dest)
+    assert stat.S_IMODE((dest / "s").stat().st_mode) == 0o755
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    extract_tar([make_moded_tar("s", 0o6755, kind)], kept, preserve_mode=True)
+    assert stat.S_IMODE((kept / "s").stat().st_mode) == 0o6755
+
+
+def test_a_cut_archive_leaves_no_half_written_file(tmp_path: Path) -> None:
+    from pydock._core.archive import ArchiveFormatError
+
+    _, dest = sandbox(tmp_path)
+    (dest / "big").write_bytes(b"old")
+    data = make_tar(("small", "file", b"s"), ("big", "file", b"n" * 5000))
+    with pytest.raises(ArchiveFormatError):
+        extract_tar(chunks(data[:3000], 512), dest)
+    assert (dest / "big").read_bytes() == b"old"  # the old file, never a half-new one
+    assert sorted(p.name for p in dest.iterdir()) == ["big", "small"]
+
+
+def test_files_never_write_through_an_existing_hard_link(tmp_path: Path) -> None:
+    box, dest = sandbox(tmp_path)
+    (box / "outside").write_text("keep")
+    os.link(box / "outside", dest / "f")
+    extract_tar([make_tar(("f", "file", b"new"))], dest)
+    assert (box / "outside").read_text() == "keep"
+    assert (dest / "f").read_bytes() == b"new"
+
+
+def test_hard_links_only_to_files_this_archive_wrote(tmp_path: Path) -> None:
+    _, dest = sandbox(tmp_path)
+    (dest / "mine").write_text("host file")
+    with pytest.raises(UnsafeArchiveError):
+        extract_tar([make_tar(("h", "hardlink", "mine"))], dest)
+    assert not (dest / "h").exists()
+    extract_tar([make_tar(("a", "file", b"x"), ("h", "hardlink", "a"))], dest)
+    assert (dest / "h").read_bytes() == b"x"
+    assert os.path.samefile(dest / "a", dest / "h")
+
+
+def test_members_below_a_link_of_the_archive_are_refused(tmp_path: Path) -> None:
+    _, dest = sandbox(tmp_path)
+    data = make_tar(("sub", "dir", b""), ("l", "symlink", "sub"), ("l/f", "file", b"x"))
+    with pytest.raises(UnsafeArchiveError):
+        extract_tar([data], dest)
+    assert not (dest / "sub" / "f").exists()
+    assert not (dest / "l" / "f").exists()

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import posixpath
+import stat
 import uuid
 from collections.abc import (
     AsyncIterable,
@@ -30,7 +31,16 @@ import attrs
 import httpx
 
 from pydock._async._backend import monotonic, sleep
-from pydock._core.archive import SafeExtractor, TarReader, iter_tar, local_source
+from pydock._core.archive import (
+    CopyExtractor,
+    TarReader,
+    escape_glob,
+    iter_tar,
+    local_source,
+    plan_copy_from,
+    plan_copy_to,
+    stat_is_link,
+)
 from pydock._core.containers import (
     ContainerChange,
     ContainerEvent,
@@ -94,7 +104,6 @@ __all__ = [
 PullPolicy = Literal["missing", "always", "never"]
 T = TypeVar("T")
 _STAT_HEADER = "X-Docker-Container-Path-Stat"
-_DIR_BIT = 1 << 31
 
 
 def _timeout(read: float | None) -> httpx.Timeout:
@@ -644,7 +653,10 @@ class AsyncContainer:
         """
         try:
             response = await self._client._request(
-                "HEAD", self._path("/archive"), params={"path": path}, resource="container"
+                "HEAD",
+                self._path("/archive"),
+                params={"path": await self._archive_path(path)},
+                resource="container",
             )
         except ContainerNotFound:
             await self.reload()  # raises if the container itself is missing
@@ -652,6 +664,11 @@ class AsyncContainer:
         except NotFound:
             return None
         return _decode_stat(response.headers.get(_STAT_HEADER))
+
+    async def _archive_path(self, path: str) -> str:
+        """``path`` as the engine's archive endpoint reads it (Podman's is a glob)."""
+        await self._client.connect()
+        return escape_glob(path) if self._client._session.backend == "podman" else path
 
     async def put_archive(
         self, path: str, data: bytes | AsyncIterable[bytes] | Iterable[bytes]
@@ -672,7 +689,7 @@ class AsyncContainer:
         await self._client._request(
             "PUT",
             self._path("/archive"),
-            params={"path": path},
+            params={"path": await self._archive_path(path)},
             content=content,
             headers={"Content-Type": "application/x-tar"},
             resource="container",
@@ -691,43 +708,71 @@ class AsyncContainer:
     async def copy_to(self, host_path: str | os.PathLike[str], container_path: str) -> None:
         """Copy a local file or folder into the container (``docker cp SRC CONTAINER:DEST``).
 
-        If ``container_path`` is an existing folder, the source lands inside it
-        under its own name; otherwise it is created with that name (its parent
-        must exist). Modes are kept. The archive is streamed: big files are
-        never held in memory.
+        ``docker cp``'s rules (see the table in ``docs/containers.md``): a
+        symlink at ``container_path`` is followed (the engine's ``linkTarget``),
+        never replaced; an existing folder receives the source under its own
+        name; an existing file is replaced by a file source; a missing path is
+        created as the copy (its parent must exist). Modes are kept. The
+        archive is streamed: big files are never held in memory.
 
         Raises:
             FileNotFoundError: ``host_path`` does not exist.
+            CopyError: A folder onto an existing file, or a file onto a missing
+                path ending in ``/``.
             NotFound: The parent of ``container_path`` does not exist.
         """
         source = local_source(host_path)
-        target = container_path.rstrip("/") or "/"
-        stat = await self.stat_path(target)
-        if stat is not None and int(stat.get("mode", 0)) & _DIR_BIT:
-            folder = target
-            arcname = source.name
-        else:
-            folder = posixpath.dirname(target) or "/"
-            arcname = posixpath.basename(target)
+        source_is_dir = stat.S_ISDIR(os.lstat(source.path).st_mode)
+        target = container_path or "/"
+        info = await self.stat_path(target)
+        if stat_is_link(info) and not target.endswith(("/", "/.")):
+            link = str((info or {}).get("linkTarget") or "")
+            if link:
+                parent = posixpath.dirname(posixpath.normpath(target)) or "/"
+                target = posixpath.join(parent, link)
+                info = await self.stat_path(target)
+        folder, arcname = plan_copy_to(
+            target, info, source_name=source.name, source_is_dir=source_is_dir
+        )
         await self.put_archive(folder, _aiter(iter_tar(source.path, arcname)))
 
-    async def copy_from(self, container_path: str, host_path: str | os.PathLike[str]) -> None:
+    async def copy_from(
+        self,
+        container_path: str,
+        host_path: str | os.PathLike[str],
+        *,
+        preserve_mode: bool = False,
+    ) -> None:
         """Copy a file or folder out of the container (``docker cp CONTAINER:SRC DEST``).
 
-        If ``host_path`` is an existing folder, the source lands inside it
-        under its own name; otherwise it is created with that name (its parent
-        must exist). The archive is streamed and extracted member by member;
-        a member that would land outside the destination (absolute path,
-        ``..``, a link pointing outside) stops the copy with
-        :class:`~pydock.errors.UnsafeArchiveError` and nothing is written for it.
+        ``docker cp``'s destination rules (see the table in
+        ``docs/containers.md``): an existing folder receives SRC under its own
+        name (``SRC/.``: its contents); a missing path is created as the copy
+        (its parent must exist); an existing file is replaced by a file SRC.
+        The archive is streamed and extracted member by member, safely: see
+        :class:`~pydock._core.archive.SafeExtractor`. Members outside the path
+        the engine says it sends never land beside the destination. A symlink
+        SRC is copied as a link, as ``docker cp`` does without ``-L``.
+
+        Args:
+            container_path: SRC in the container.
+            host_path: DEST on this machine.
+            preserve_mode: Keep setuid, setgid and sticky bits (dropped by
+                default, as Python's ``tarfile`` ``data`` filter does).
 
         Raises:
             NotFound: ``container_path`` does not exist.
-            UnsafeArchiveError: The archive tries to write outside the destination.
+            CopyError: The destination does not fit the source (a folder onto
+                a file, a file onto a missing path ending in ``/``, a missing
+                parent folder); nothing is written.
+            UnsafeArchiveError: The archive tries to write outside the
+                destination; nothing is written for that member, no link is
+                left pointing outside, no file is left half-written.
+            ArchiveFormatError: The stream is not a tar archive.
         """
         async with self.get_archive(container_path) as archive:
-            root = str((archive.stat or {}).get("name") or posixpath.basename(container_path))
-            extractor = SafeExtractor.for_copy(host_path, root)
+            plan = plan_copy_from(container_path, archive.stat, host_path)
+            extractor = CopyExtractor(plan, preserve_mode=preserve_mode)
             reader = TarReader()
             try:
                 async for chunk in archive:
@@ -736,8 +781,9 @@ class AsyncContainer:
                         break
                 reader.close()
                 extractor.close()
-            finally:
+            except BaseException:
                 extractor.abort()
+                raise
 
     # -- images, stats, processes ------------------------------------------
 
@@ -1057,7 +1103,7 @@ class AsyncArchiveStream(_AsyncChunkStream[bytes]):
         response = await self._client._request(
             "GET",
             self._container._path("/archive"),
-            params={"path": self.path},
+            params={"path": await self._container._archive_path(self.path)},
             headers={"Accept-Encoding": "identity"},
             resource="container",
             stream=True,

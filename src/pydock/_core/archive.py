@@ -5,8 +5,11 @@
   than one 512-byte block plus one chunk (and a bounded PAX/GNU name record).
 * :func:`check_member_name` / :func:`link_escapes` - the pure path-safety
   decisions: no absolute names, no ``..``, no links pointing outside.
-* :class:`SafeExtractor` - writes the members below one folder, checking
-  every path on disk (symlinks already there included) before writing it.
+* :class:`SafeExtractor` - writes the members below one folder and nowhere
+  else: never through a symlink, files renamed into place once complete,
+  symlinks created last and checked against the finished tree.
+* :func:`plan_copy_from` / :func:`plan_copy_to` / :class:`CopyExtractor` -
+  ``docker cp``'s destination rules.
 * :func:`iter_tar` - a tar stream of local files and folders, produced piece
   by piece (files read in bounded chunks).
 
@@ -16,11 +19,14 @@ network), so the sync and async clients share them.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import posixpath
+import secrets
 import stat
 import tarfile
-from collections.abc import Iterable, Iterator
-from pathlib import PurePosixPath
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -29,20 +35,31 @@ from pydock.errors import PydockError
 
 __all__ = [
     "BLOCK",
-    "ArchiveFormatError",
     "CHUNK",
+    "GO_MODE_DIR",
+    "GO_MODE_SYMLINK",
+    "SPECIAL_BITS",
+    "ArchiveFormatError",
+    "CopyError",
+    "CopyExtractor",
+    "CopyPlan",
     "SafeExtractor",
     "TarEnd",
     "TarMember",
     "TarReader",
     "UnsafeArchiveError",
     "check_member_name",
+    "escape_glob",
     "extract_tar",
     "iter_tar",
+    "link_escapes",
     "local_source",
+    "plan_copy_from",
+    "plan_copy_to",
+    "stat_is_dir",
+    "stat_is_link",
     "tar_entry",
     "tar_members",
-    "link_escapes",
 ]
 
 BLOCK = 512
@@ -63,6 +80,21 @@ class UnsafeArchiveError(PydockError):
     def __init__(self, message: str, *, member: str) -> None:
         super().__init__(message)
         self.member = member
+
+
+class CopyError(PydockError):
+    """A copy's source and destination do not fit together (``docker cp``'s rules).
+
+    For example a folder copied onto an existing file, or a file copied to a
+    path that ends in ``/`` but does not exist.
+
+    Attributes:
+        path: The destination path at fault.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class ArchiveFormatError(PydockError):
@@ -259,19 +291,20 @@ class TarReader:
 def check_member_name(name: str) -> tuple[str, ...]:
     """The path parts of a member name, if it stays inside the destination.
 
-    ``./`` prefixes and empty parts are dropped; the archive root itself
-    (``.``) gives ``()``.
+    Only ``/`` separates parts: a backslash is an ordinary character in a
+    Linux name (``a\b`` is one name). ``./`` prefixes and empty parts are
+    dropped; the archive root itself (``.``) gives ``()``.
 
     Raises:
-        UnsafeArchiveError: The name is absolute or has a ``..`` part.
+        UnsafeArchiveError: The name is absolute, has a ``..`` part or a NUL.
     """
-    if name.startswith(("/", "\\")):
+    if name.startswith("/"):
         raise UnsafeArchiveError(f"refusing absolute path in archive: {name!r}", member=name)
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise UnsafeArchiveError(f"refusing '..' in archive path: {name!r}", member=name)
     if "\0" in name:
         raise UnsafeArchiveError(f"refusing NUL in archive path: {name!r}", member=name)
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafeArchiveError(f"refusing '..' in archive path: {name!r}", member=name)
     return tuple(parts)
 
 
@@ -279,13 +312,15 @@ def link_escapes(member_parts: tuple[str, ...], linkname: str, *, hardlink: bool
     """Whether a link, judged by its names alone, points outside the destination.
 
     A symlink's target is relative to the folder holding it; a hard link's to
-    the archive root. Absolute targets always escape.
+    the archive root. Absolute targets always escape. This is only the first
+    check: :class:`SafeExtractor` also resolves every symlink against the
+    finished tree.
     """
     if linkname.startswith("/"):
         return True
     base = () if hardlink else member_parts[:-1]
     depth = len(base)
-    for part in PurePosixPath(linkname).parts:
+    for part in linkname.split("/"):
         if part in (".", ""):
             continue
         depth = depth - 1 if part == ".." else depth + 1
@@ -300,49 +335,73 @@ def _inside(path: str, root: str) -> bool:
 
 # --------------------------------------------------------------------------- extraction
 
+#: Setuid, setgid and sticky: dropped from extracted modes unless asked (as PEP 706's
+#: ``data`` filter does).
+SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
+_TEMP_PREFIX = ".pydock-part-"
+
+#: Maps a member name to its path parts below the extraction root (``()``: the root).
+NameMap = Callable[[str], "tuple[str, ...]"]
+
 
 class SafeExtractor:
     """Write tar members below ``dest`` and nowhere else.
 
-    Members with absolute names, ``..`` parts, links whose targets leave
-    ``dest``, or paths whose parent folders resolve (through symlinks already
-    on disk) outside ``dest`` raise :class:`UnsafeArchiveError` before anything
-    is written for them. Devices, FIFOs and the like are skipped. Modes and
-    modification times are kept; ownership is not.
+    The guarantees, whatever the archive holds:
+
+    * Nothing is written outside ``dest``: names that are absolute or have
+      ``..`` parts are refused, and so is any member whose folder is a symlink
+      (pydock never writes through a symlink, whether the archive made it or
+      it was there before) or not a folder.
+    * Symlinks are created last, once every other member is written, and then
+      each is resolved against the finished tree: if any resolves outside
+      ``dest`` (alone or through a chain of other links), every link the
+      archive made is removed and :class:`UnsafeArchiveError` is raised. Links
+      whose target is absolute or climbs out by its names alone are refused
+      at once. A member below a symlink of the archive is refused.
+    * Hard links may only point to regular files this extraction wrote.
+    * A file is written to a temporary name beside its target and renamed
+      over it once complete: an existing file is replaced, never written
+      into (so never through a hard link), and a failure never leaves a
+      half-written file. A folder is never replaced by a file or a link, nor
+      a file or link by a folder (:class:`UnsafeArchiveError`).
+    * Setuid, setgid and sticky bits are dropped unless ``preserve_mode``.
+
+    Devices, FIFOs and the like are skipped. Modes and modification times are
+    kept; ownership is not. Members written before a refused one stay.
 
     Args:
         dest: The destination folder (must exist).
-        rename: ``(old, new)``: a first path part to rename (``docker cp`` to a
-            new name).
+        rename: ``(old, new)``: a first path part to rename.
+        names: Map a member name to its parts below ``dest`` instead (may
+            raise :class:`UnsafeArchiveError`); replaces ``rename``.
+        preserve_mode: Keep setuid, setgid and sticky bits.
+        root_meta: Apply the archive root member's (``.``) mode and time to ``dest``.
     """
 
-    def __init__(self, dest: str | os.PathLike[str], *, rename: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        dest: str | os.PathLike[str],
+        *,
+        rename: tuple[str, str] | None = None,
+        names: NameMap | None = None,
+        preserve_mode: bool = False,
+        root_meta: bool = False,
+    ) -> None:
         self.root = os.path.realpath(os.fspath(dest))
         self._rename = rename
+        self._names = names
+        self._preserve = preserve_mode
+        self._root_meta = root_meta
         self._file: Any = None
-        self._current: tuple[str, TarMember] | None = None
+        self._current: tuple[str, str, tuple[str, ...], TarMember] | None = None
         self._dirs: list[tuple[str, TarMember]] = []
+        self._links: dict[tuple[str, ...], tuple[str, TarMember]] = {}
+        self._files: set[tuple[str, ...]] = set()
+        self._root_member: TarMember | None = None
         self.written: list[str] = []
 
-    @classmethod
-    def for_copy(cls, host_path: str | os.PathLike[str], root: str) -> SafeExtractor:
-        """The extractor for ``docker cp CONTAINER:SRC host_path`` of an archive rooted at ``root``.
-
-        An existing folder receives the archive as is; any other path names
-        the copy (its parent must exist), so ``root`` is renamed to it.
-
-        Raises:
-            FileNotFoundError: The parent of ``host_path`` does not exist.
-        """
-        dest = os.fspath(host_path)
-        if os.path.isdir(dest):
-            return cls(dest)
-        parent = os.path.dirname(os.path.abspath(dest))
-        if not os.path.isdir(parent):
-            raise FileNotFoundError(parent)
-        return cls(parent, rename=(root, os.path.basename(dest)))
-
-    def feed(self, events: list[TarMember | TarEnd | bytes]) -> None:
+    def feed(self, events: Iterable[TarMember | TarEnd | bytes]) -> None:
         """Apply parsed events.
 
         Raises:
@@ -359,99 +418,456 @@ class SafeExtractor:
                 self._finish()
 
     def close(self) -> None:
-        """Finish: close the open file and set folder modes and times (last, so writes succeed)."""
-        self._finish()
+        """Finish: create the symlinks, check them, then set folder modes and times.
+
+        Raises:
+            UnsafeArchiveError: A symlink resolves outside the destination in
+                the finished tree (every link the archive made is removed).
+            ArchiveFormatError: A member's data is incomplete.
+        """
+        if self._file is not None:
+            self.abort()
+            raise ArchiveFormatError("the tar stream ended in the middle of a member")
+        self._make_links()
         for path, member in reversed(self._dirs):
-            os.chmod(path, member.mode)
+            os.chmod(path, self._mode(member.mode))
             os.utime(path, (member.mtime, member.mtime))
         self._dirs.clear()
+        if self._root_member is not None and self._root_meta:
+            os.chmod(self.root, self._mode(self._root_member.mode))
+            os.utime(self.root, (self._root_member.mtime, self._root_member.mtime))
 
     def abort(self) -> None:
-        """Close the open file after a failure."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def _target(self, member: TarMember) -> tuple[str, tuple[str, ...]]:
-        parts = check_member_name(member.name)
-        if parts and self._rename and parts[0] == self._rename[0]:
-            parts = (self._rename[1], *parts[1:])
-        if not parts:
-            return self.root, parts
-        parent = os.path.realpath(os.path.join(self.root, *parts[:-1]))
-        if not _inside(parent, self.root):
-            raise UnsafeArchiveError(
-                f"refusing {member.name!r}: its folder resolves outside the destination",
-                member=member.name,
-            )
-        return os.path.join(parent, parts[-1]), parts
-
-    def _start(self, member: TarMember) -> None:
-        self._finish()
-        path, parts = self._target(member)
-        if member.kind in ("symlink", "hardlink"):
-            self._link(member, path, parts)
-            return
-        if member.kind == "dir":
-            if os.path.islink(path):
-                os.unlink(path)
-            os.makedirs(path, mode=0o700, exist_ok=True)
-            self._dirs.append((path, member))
-            self.written.append(path)
-            return
-        if member.kind != "file" or not parts:
-            return
-        if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
-            if os.path.isdir(path) and not os.path.islink(path):
-                raise UnsafeArchiveError(
-                    f"refusing to replace folder {path!r} with a file", member=member.name
-                )
-            os.unlink(path)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags, 0o600)
-        self._file = os.fdopen(fd, "wb")
-        self._current = (path, member)
-        self.written.append(path)
-
-    def _link(self, member: TarMember, path: str, parts: tuple[str, ...]) -> None:
-        hard = member.kind == "hardlink"
-        if not parts or link_escapes(parts, member.linkname, hardlink=hard):
-            raise UnsafeArchiveError(
-                f"refusing link {member.name!r} -> {member.linkname!r}: it points outside "
-                "the destination",
-                member=member.name,
-            )
-        if hard:
-            link_parts = check_member_name(member.linkname)
-            if link_parts and self._rename and link_parts[0] == self._rename[0]:
-                link_parts = (self._rename[1], *link_parts[1:])
-            source = os.path.realpath(os.path.join(self.root, *link_parts))
-        else:
-            source = os.path.realpath(os.path.join(os.path.dirname(path), member.linkname))
-        if not _inside(source, self.root):
-            raise UnsafeArchiveError(
-                f"refusing link {member.name!r} -> {member.linkname!r}: it resolves outside "
-                "the destination",
-                member=member.name,
-            )
-        if os.path.lexists(path) and not (os.path.isdir(path) and not os.path.islink(path)):
-            os.unlink(path)
-        if hard:
-            if os.path.isfile(source):
-                os.link(source, path, follow_symlinks=False)
-        else:
-            os.symlink(member.linkname, path)
-        self.written.append(path)
-
-    def _finish(self) -> None:
+        """After a failure: drop the half-written file (its target is untouched)."""
         if self._file is not None:
             self._file.close()
             self._file = None
         if self._current is not None:
-            path, member = self._current
+            with contextlib.suppress(OSError):
+                os.unlink(self._current[0])
             self._current = None
-            os.chmod(path, member.mode)
-            os.utime(path, (member.mtime, member.mtime))
+
+    # -- members
+
+    def _mode(self, mode: int) -> int:
+        return mode if self._preserve else mode & ~SPECIAL_BITS
+
+    def _parts(self, name: str) -> tuple[str, ...]:
+        if self._names is not None:
+            return self._names(name)
+        parts = check_member_name(name)
+        if parts and self._rename and parts[0] == self._rename[0]:
+            parts = (self._rename[1], *parts[1:])
+        return parts
+
+    def _folder(self, member: TarMember, parts: tuple[str, ...]) -> str:
+        """The real folder that will hold ``parts`` (created as needed), never through a link."""
+        folder = self.root
+        for i, part in enumerate(parts[:-1]):
+            if parts[: i + 1] in self._links:
+                raise UnsafeArchiveError(
+                    f"refusing {member.name!r}: {'/'.join(parts[: i + 1])!r} is a symlink "
+                    "of the archive",
+                    member=member.name,
+                )
+            path = os.path.join(folder, part)
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                os.mkdir(path)
+                self.written.append(path)
+            else:
+                if stat.S_ISLNK(st.st_mode):
+                    raise UnsafeArchiveError(
+                        f"refusing {member.name!r}: {path!r} is a symlink (never written through)",
+                        member=member.name,
+                    )
+                if not stat.S_ISDIR(st.st_mode):
+                    raise UnsafeArchiveError(
+                        f"refusing {member.name!r}: {path!r} is not a folder", member=member.name
+                    )
+            folder = path
+        return folder
+
+    def _start(self, member: TarMember) -> None:
+        self._finish()
+        parts = self._parts(member.name)
+        if not parts:
+            if member.kind == "dir":
+                self._root_member = member
+            elif member.kind != "other":
+                raise UnsafeArchiveError(
+                    f"refusing {member.name!r}: a {member.kind} cannot replace the destination",
+                    member=member.name,
+                )
+            return
+        if member.kind == "other":
+            return
+        path = os.path.join(self._folder(member, parts), parts[-1])
+        try:
+            existing: int | None = os.lstat(path).st_mode
+        except FileNotFoundError:
+            existing = None
+        is_dir = existing is not None and stat.S_ISDIR(existing)
+        if member.kind == "dir":
+            if existing is not None and not is_dir:
+                raise UnsafeArchiveError(
+                    f"refusing to replace {path!r}, which is not a folder, with a folder",
+                    member=member.name,
+                )
+            self._links.pop(parts, None)
+            self._files.discard(parts)
+            if existing is None:
+                os.mkdir(path, 0o700)
+                self.written.append(path)
+            self._dirs.append((path, member))
+            return
+        if is_dir:
+            raise UnsafeArchiveError(
+                f"refusing to replace folder {path!r} with a {member.kind}", member=member.name
+            )
+        if member.kind == "symlink":
+            if link_escapes(parts, member.linkname, hardlink=False):
+                raise UnsafeArchiveError(
+                    f"refusing link {member.name!r} -> {member.linkname!r}: it points outside "
+                    "the destination",
+                    member=member.name,
+                )
+            self._links.pop(parts, None)
+            self._links[parts] = (path, member)  # created last, in archive order
+            self._files.discard(parts)
+            return
+        self._links.pop(parts, None)
+        if member.kind == "hardlink":
+            self._hardlink(member, path, parts)
+            return
+        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=os.path.dirname(path))
+        self._file = os.fdopen(fd, "wb")
+        self._current = (temp, path, parts, member)
+
+    def _hardlink(self, member: TarMember, path: str, parts: tuple[str, ...]) -> None:
+        try:
+            target = self._parts(member.linkname)
+        except UnsafeArchiveError:
+            target = ()
+        if not target or target not in self._files:
+            raise UnsafeArchiveError(
+                f"refusing hard link {member.name!r} -> {member.linkname!r}: it does not point "
+                "to a file extracted from this archive",
+                member=member.name,
+            )
+        temp = self._temp_name(os.path.dirname(path))
+        os.link(os.path.join(self.root, *target), temp, follow_symlinks=False)
+        os.replace(temp, path)
+        if os.path.lexists(temp):  # already the same file: rename(2) did nothing
+            os.unlink(temp)
+        self._files.add(parts)
+        self.written.append(path)
+
+    def _finish(self) -> None:
+        if self._file is None or self._current is None:
+            return
+        temp, path, parts, member = self._current
+        try:
+            os.chmod(self._file.fileno(), self._mode(member.mode))
+            self._file.close()
+            self._file = None
+            os.utime(temp, (member.mtime, member.mtime))
+            os.replace(temp, path)
+        except BaseException:
+            self.abort()
+            raise
+        self._current = None
+        self._files.add(parts)
+        self.written.append(path)
+
+    @staticmethod
+    def _temp_name(folder: str) -> str:
+        return os.path.join(folder, _TEMP_PREFIX + secrets.token_hex(8))
+
+    def _make_links(self) -> None:
+        made: list[tuple[str, TarMember]] = []
+        try:
+            for path, member in self._links.values():
+                if os.path.isdir(path) and not os.path.islink(path):
+                    raise UnsafeArchiveError(
+                        f"refusing to replace folder {path!r} with a link", member=member.name
+                    )
+                temp = self._temp_name(os.path.dirname(path))
+                os.symlink(member.linkname, temp)
+                os.replace(temp, path)
+                made.append((path, member))
+            for path, member in made:
+                if not _inside(os.path.realpath(path), self.root):
+                    raise UnsafeArchiveError(
+                        f"refusing link {member.name!r} -> {member.linkname!r}: with the "
+                        "archive's other links it resolves outside the destination",
+                        member=member.name,
+                    )
+        except BaseException:
+            for path, _ in made:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            raise
+        finally:
+            self._links.clear()
+        self.written.extend(path for path, _ in made)
+
+
+# --------------------------------------------------------------------------- docker cp
+
+#: Go's ``os.FileMode`` bits in the engines' path stat.
+GO_MODE_DIR = 1 << 31
+GO_MODE_SYMLINK = 1 << 27
+
+
+def stat_is_dir(stat_info: Mapping[str, Any] | None, *, follow: bool) -> bool:
+    """Whether an engine's path stat describes a folder.
+
+    Podman answers for a symlink with the link bit and ``isDir`` of its target;
+    that counts only when ``follow`` (the path ends in ``/`` or ``/.``).
+    """
+    if not stat_info:
+        return False
+    mode = _stat_mode(stat_info)
+    if mode & GO_MODE_SYMLINK:
+        return follow and stat_info.get("isDir") is True
+    return bool(mode & GO_MODE_DIR)
+
+
+def stat_is_link(stat_info: Mapping[str, Any] | None) -> bool:
+    """Whether an engine's path stat describes a symlink."""
+    return bool(stat_info) and bool(_stat_mode(stat_info or {}) & GO_MODE_SYMLINK)
+
+
+def _stat_mode(stat_info: Mapping[str, Any]) -> int:
+    mode = stat_info.get("mode", 0)
+    return mode if isinstance(mode, int) and not isinstance(mode, bool) else 0
+
+
+def _asserts_dir(path: str) -> bool:
+    return path.endswith(("/", "/.")) or path == "."
+
+
+def _base(path: str) -> str:
+    """``docker cp``'s last part of a path: ``.`` for ``dir/.``."""
+    if path.endswith("/.") or path == ".":
+        return "."
+    base = posixpath.basename(posixpath.normpath(path))
+    return base if base not in ("", "/") else "."
+
+
+@attrs.frozen
+class CopyPlan:
+    """Where ``docker cp CONTAINER:SRC DEST`` puts the archive of SRC.
+
+    Attributes:
+        root: The host folder extracted into, and the bound nothing may leave.
+        create: ``root`` does not exist yet: make it (its parent exists).
+        source_root: The first part of every member name (``.``: none).
+        name: For a file or link source, the name it gets in ``root``;
+            None for a folder source (``root`` is the copy).
+        link_target: For a symlink source, what the engine says it points to.
+    """
+
+    root: str
+    create: bool
+    source_root: str
+    name: str | None
+    link_target: str | None = None
+
+    def map_name(self, name: str) -> tuple[str, ...]:
+        """A member name of the engine's archive → its parts below :attr:`root`.
+
+        Raises:
+            UnsafeArchiveError: The member lies outside the source path the
+                engine said it sends, or below a file source.
+        """
+        check_member_name(name)
+        raw = [p for p in name.split("/") if p]
+        if self.source_root == ".":
+            while raw and raw[0] == ".":
+                raw.pop(0)
+        elif not raw or raw[0] != self.source_root:
+            raise UnsafeArchiveError(
+                f"refusing {name!r}: it lies outside {self.source_root!r}, the path the engine "
+                "said it sends",
+                member=name,
+            )
+        else:
+            raw.pop(0)
+        parts = tuple(p for p in raw if p != ".")
+        if self.name is None:
+            return parts
+        if parts:
+            raise UnsafeArchiveError(
+                f"refusing {name!r}: the source is not a folder, nothing lies below it",
+                member=name,
+            )
+        return (self.name,)
+
+
+def plan_copy_from(
+    container_path: str, stat_info: Mapping[str, Any] | None, host_path: str | os.PathLike[str]
+) -> CopyPlan:
+    """Apply ``docker cp``'s destination rules (checking the local side only).
+
+    ``DEST`` is followed if it is a symlink. Then: an existing folder receives
+    SRC under its own name (``dir/.``: its contents); an existing file is
+    replaced by a file SRC (a folder SRC is an error); a missing DEST is
+    created as the copy (its parent must exist), unless SRC is a file and
+    DEST ends in ``/`` or ``/.``.
+
+    Raises:
+        CopyError: The destination does not fit the source.
+    """
+    follow = _asserts_dir(container_path)
+    source_is_dir = stat_is_dir(stat_info, follow=follow)
+    link = stat_is_link(stat_info) and not follow
+    link_target = str((stat_info or {}).get("linkTarget") or "") if link else None
+    source_root = _base(container_path)
+    text = os.fspath(host_path)
+    path, exists, is_dir = _resolve_local(text)
+    if exists and is_dir:
+        if source_root == ".":
+            return CopyPlan(path, False, ".", None, link_target)
+        if not source_is_dir:
+            return CopyPlan(path, False, source_root, source_root, link_target)
+        inner = os.path.join(path, source_root)
+        if os.path.lexists(inner) and not (os.path.isdir(inner) and not os.path.islink(inner)):
+            raise CopyError(f"cannot replace {inner!r}, which is not a folder, with a folder",
+                            path=inner)  # fmt: skip
+        return CopyPlan(inner, not os.path.lexists(inner), source_root, None, link_target)
+    if exists and source_is_dir:
+        raise CopyError(f"cannot copy a folder onto the file {path!r}", path=path)
+    if exists or not source_is_dir:
+        if not exists and _asserts_dir(text):
+            raise CopyError(f"no such folder: {text!r} (the source is a file)", path=text)
+        return CopyPlan(
+            os.path.dirname(path), False, source_root, os.path.basename(path), link_target
+        )
+    return CopyPlan(path, True, source_root, None, link_target)
+
+
+def _resolve_local(text: str) -> tuple[str, bool, bool]:
+    """``(path, exists, is_dir)`` of a local destination, symlinks at its end followed."""
+    path = os.path.abspath(text)
+    for _ in range(40):
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            break
+        if not stat.S_ISLNK(st.st_mode):
+            if _asserts_dir(text) and not stat.S_ISDIR(st.st_mode):
+                raise CopyError(f"not a folder: {text!r}", path=text)
+            return path, True, stat.S_ISDIR(st.st_mode)
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+        path = os.path.abspath(path)
+    else:
+        raise CopyError(f"too many symlinks in {text!r}", path=text)
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        raise CopyError(f"no such folder: {parent!r}", path=parent)
+    return path, False, False
+
+
+def escape_glob(path: str) -> str:
+    """A container path as a pattern matching only itself, for Podman's archive endpoint.
+
+    Podman reads the path as a glob, so a legal name like ``a\\b`` or ``q[1]``
+    is not found; backslashes and brackets are escaped.
+    """
+    return path.replace("\\", "\\\\").replace("[", "\\[")
+
+
+def plan_copy_to(
+    container_path: str,
+    stat_info: Mapping[str, Any] | None,
+    *,
+    source_name: str,
+    source_is_dir: bool,
+) -> tuple[str, str]:
+    """Apply ``docker cp SRC CONTAINER:DEST``'s rules: ``(folder to extract into, top name)``.
+
+    ``container_path`` and ``stat_info`` are the destination after following
+    a symlink (the engine's ``linkTarget``), as ``docker cp`` does. An
+    existing folder receives SRC under ``source_name``; an existing file is
+    replaced by a file SRC; a missing path is created as the copy, unless SRC
+    is a file and the path ends in ``/``.
+
+    Raises:
+        CopyError: A folder onto an existing file, or a file onto a missing
+            path that ends in ``/``.
+    """
+    clean = posixpath.normpath(container_path) if container_path else "/"
+    folder = posixpath.dirname(clean) or "/"
+    base = posixpath.basename(clean)
+    if stat_info is not None and stat_is_dir(stat_info, follow=True):
+        return clean, source_name
+    if stat_info is not None and source_is_dir:
+        raise CopyError(f"cannot copy a folder onto the file {container_path!r}",
+                        path=container_path)  # fmt: skip
+    if stat_info is None and not source_is_dir and _asserts_dir(container_path):
+        raise CopyError(f"no such folder: {container_path!r} (the source is a file)",
+                        path=container_path)  # fmt: skip
+    return folder, base
+
+
+class CopyExtractor:
+    """Extract the engine's archive of ``docker cp CONTAINER:SRC DEST`` as planned.
+
+    Every member must lie under the source path the engine reported; a
+    folder source lands in :attr:`CopyPlan.root`, a file source as
+    :attr:`CopyPlan.name` in it. A symlink source is copied as a link, as
+    ``docker cp`` does: Podman's archive holds the link's target instead, so
+    the link is then made from the engine's ``linkTarget`` (always absolute
+    there, so refused before anything is written).
+
+    Raises:
+        UnsafeArchiveError: (from :meth:`feed` and :meth:`close`) see
+            :class:`SafeExtractor`.
+    """
+
+    def __init__(self, plan: CopyPlan, *, preserve_mode: bool = False) -> None:
+        self.plan = plan
+        if plan.create:
+            os.mkdir(plan.root)
+        self._created = plan.create
+        self._extractor = SafeExtractor(
+            plan.root,
+            names=plan.map_name,
+            preserve_mode=preserve_mode,
+            root_meta=plan.name is None and (plan.create or plan.source_root != "."),
+        )
+        self._first = True
+        self._ignore = False
+
+    def feed(self, events: list[TarMember | TarEnd | bytes]) -> None:
+        """Apply parsed events."""
+        if self._ignore:
+            return
+        if self._first and events:
+            first = events[0]
+            if (isinstance(first, TarMember) and self.plan.link_target is not None
+                    and first.kind != "symlink"):  # fmt: skip
+                self._ignore = True
+                link = TarMember(first.name, "symlink", 0, 0o777, first.mtime,
+                                 self.plan.link_target)  # fmt: skip
+                self._extractor.feed([link, TarEnd()])
+                return
+            self._first = False
+        self._extractor.feed(events)
+
+    def close(self) -> None:
+        """Finish (see :meth:`SafeExtractor.close`)."""
+        self._extractor.close()
+
+    def abort(self) -> None:
+        """After a failure: drop the half-written file, and the new root folder if still empty."""
+        self._extractor.abort()
+        if self._created:
+            with contextlib.suppress(OSError):
+                os.rmdir(self.plan.root)
 
 
 # --------------------------------------------------------------------------- creation
@@ -600,19 +1016,30 @@ def extract_tar(
     dest: str | os.PathLike[str],
     *,
     rename: tuple[str, str] | None = None,
+    preserve_mode: bool = False,
 ) -> list[str]:
     """Extract a tar stream (any iterable of chunks) below ``dest``, safely.
+
+    See :class:`SafeExtractor` for what is guaranteed.
+
+    Args:
+        chunks: The tar stream.
+        dest: The destination folder (must exist).
+        rename: ``(old, new)``: a first path part to rename.
+        preserve_mode: Keep setuid, setgid and sticky bits (dropped by default).
 
     Returns:
         The paths written.
 
     Raises:
         UnsafeArchiveError: A member would land outside ``dest``; nothing is
-            written for it (members before it stay).
-        ArchiveFormatError: The stream is not a tar archive.
+            written for it (members before it stay, symlinks are never left
+            resolving outside).
+        ArchiveFormatError: The stream is not a tar archive (no half-written
+            file is left).
     """
     reader = TarReader()
-    extractor = SafeExtractor(dest, rename=rename)
+    extractor = SafeExtractor(dest, rename=rename, preserve_mode=preserve_mode)
     try:
         for chunk in chunks:
             extractor.feed(reader.feed(chunk))
@@ -620,6 +1047,7 @@ def extract_tar(
                 break
         reader.close()
         extractor.close()
-    finally:
+    except BaseException:
         extractor.abort()
+        raise
     return extractor.written

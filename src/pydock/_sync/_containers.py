@@ -15,8 +15,11 @@ import contextlib
 import json
 import os
 import posixpath
+import stat
 import uuid
 from collections.abc import (
+    Iterable,
+    Iterator,
     Iterable,
     Iterator,
     Mapping,
@@ -28,7 +31,17 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import attrs
 import httpx
 
-from pydock._core.archive import SafeExtractor, TarReader, iter_tar, local_source
+from pydock._sync._backend import monotonic, sleep
+from pydock._core.archive import (
+    CopyExtractor,
+    TarReader,
+    escape_glob,
+    iter_tar,
+    local_source,
+    plan_copy_from,
+    plan_copy_to,
+    stat_is_link,
+)
 from pydock._core.containers import (
     ContainerChange,
     ContainerEvent,
@@ -63,7 +76,6 @@ from pydock._core.containers import (
 from pydock._core.dialect import quote_path
 from pydock._core.shapes import get_str, object_
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
-from pydock._sync._backend import monotonic, sleep
 from pydock.errors import (
     ContainerError,
     ContainerNotFound,
@@ -93,7 +105,6 @@ __all__ = [
 PullPolicy = Literal["missing", "always", "never"]
 T = TypeVar("T")
 _STAT_HEADER = "X-Docker-Container-Path-Stat"
-_DIR_BIT = 1 << 31
 
 
 def _timeout(read: float | None) -> httpx.Timeout:
@@ -490,7 +501,9 @@ class Container:
             env.append(mark)
         if env:
             body["Env"] = env
-        created = self._client._json("POST", self._path("/exec"), json=body, resource="container")
+        created = self._client._json(
+            "POST", self._path("/exec"), json=body, resource="container"
+        )
         return created_id(created)
 
     def _end_exec(
@@ -618,7 +631,9 @@ class Container:
 
         Leaving the block ends the command if it still runs (:meth:`ExecSession.close`).
         """
-        return ExecSession(self, cmd, tty=tty, user=user, workdir=workdir, environment=environment)
+        return ExecSession(
+            self, cmd, tty=tty, user=user, workdir=workdir, environment=environment
+        )
 
     # -- files ---------------------------------------------------------------
 
@@ -634,7 +649,10 @@ class Container:
         """
         try:
             response = self._client._request(
-                "HEAD", self._path("/archive"), params={"path": path}, resource="container"
+                "HEAD",
+                self._path("/archive"),
+                params={"path": self._archive_path(path)},
+                resource="container",
             )
         except ContainerNotFound:
             self.reload()  # raises if the container itself is missing
@@ -643,7 +661,14 @@ class Container:
             return None
         return _decode_stat(response.headers.get(_STAT_HEADER))
 
-    def put_archive(self, path: str, data: bytes | Iterable[bytes] | Iterable[bytes]) -> None:
+    def _archive_path(self, path: str) -> str:
+        """``path`` as the engine's archive endpoint reads it (Podman's is a glob)."""
+        self._client.connect()
+        return escape_glob(path) if self._client._session.backend == "podman" else path
+
+    def put_archive(
+        self, path: str, data: bytes | Iterable[bytes] | Iterable[bytes]
+    ) -> None:
         """Extract a tar archive into a folder of the container.
 
         Args:
@@ -654,11 +679,13 @@ class Container:
             ContainerNotFound: The container does not exist.
             NotFound: ``path`` does not exist.
         """
-        content: bytes | Iterator[bytes] = data if isinstance(data, bytes) else _aiter_any(data)
+        content: bytes | Iterator[bytes] = (
+            data if isinstance(data, bytes) else _aiter_any(data)
+        )
         self._client._request(
             "PUT",
             self._path("/archive"),
-            params={"path": path},
+            params={"path": self._archive_path(path)},
             content=content,
             headers={"Content-Type": "application/x-tar"},
             resource="container",
@@ -677,43 +704,71 @@ class Container:
     def copy_to(self, host_path: str | os.PathLike[str], container_path: str) -> None:
         """Copy a local file or folder into the container (``docker cp SRC CONTAINER:DEST``).
 
-        If ``container_path`` is an existing folder, the source lands inside it
-        under its own name; otherwise it is created with that name (its parent
-        must exist). Modes are kept. The archive is streamed: big files are
-        never held in memory.
+        ``docker cp``'s rules (see the table in ``docs/containers.md``): a
+        symlink at ``container_path`` is followed (the engine's ``linkTarget``),
+        never replaced; an existing folder receives the source under its own
+        name; an existing file is replaced by a file source; a missing path is
+        created as the copy (its parent must exist). Modes are kept. The
+        archive is streamed: big files are never held in memory.
 
         Raises:
             FileNotFoundError: ``host_path`` does not exist.
+            CopyError: A folder onto an existing file, or a file onto a missing
+                path ending in ``/``.
             NotFound: The parent of ``container_path`` does not exist.
         """
         source = local_source(host_path)
-        target = container_path.rstrip("/") or "/"
-        stat = self.stat_path(target)
-        if stat is not None and int(stat.get("mode", 0)) & _DIR_BIT:
-            folder = target
-            arcname = source.name
-        else:
-            folder = posixpath.dirname(target) or "/"
-            arcname = posixpath.basename(target)
+        source_is_dir = stat.S_ISDIR(os.lstat(source.path).st_mode)
+        target = container_path or "/"
+        info = self.stat_path(target)
+        if stat_is_link(info) and not target.endswith(("/", "/.")):
+            link = str((info or {}).get("linkTarget") or "")
+            if link:
+                parent = posixpath.dirname(posixpath.normpath(target)) or "/"
+                target = posixpath.join(parent, link)
+                info = self.stat_path(target)
+        folder, arcname = plan_copy_to(
+            target, info, source_name=source.name, source_is_dir=source_is_dir
+        )
         self.put_archive(folder, _aiter(iter_tar(source.path, arcname)))
 
-    def copy_from(self, container_path: str, host_path: str | os.PathLike[str]) -> None:
+    def copy_from(
+        self,
+        container_path: str,
+        host_path: str | os.PathLike[str],
+        *,
+        preserve_mode: bool = False,
+    ) -> None:
         """Copy a file or folder out of the container (``docker cp CONTAINER:SRC DEST``).
 
-        If ``host_path`` is an existing folder, the source lands inside it
-        under its own name; otherwise it is created with that name (its parent
-        must exist). The archive is streamed and extracted member by member;
-        a member that would land outside the destination (absolute path,
-        ``..``, a link pointing outside) stops the copy with
-        :class:`~pydock.errors.UnsafeArchiveError` and nothing is written for it.
+        ``docker cp``'s destination rules (see the table in
+        ``docs/containers.md``): an existing folder receives SRC under its own
+        name (``SRC/.``: its contents); a missing path is created as the copy
+        (its parent must exist); an existing file is replaced by a file SRC.
+        The archive is streamed and extracted member by member, safely: see
+        :class:`~pydock._core.archive.SafeExtractor`. Members outside the path
+        the engine says it sends never land beside the destination. A symlink
+        SRC is copied as a link, as ``docker cp`` does without ``-L``.
+
+        Args:
+            container_path: SRC in the container.
+            host_path: DEST on this machine.
+            preserve_mode: Keep setuid, setgid and sticky bits (dropped by
+                default, as Python's ``tarfile`` ``data`` filter does).
 
         Raises:
             NotFound: ``container_path`` does not exist.
-            UnsafeArchiveError: The archive tries to write outside the destination.
+            CopyError: The destination does not fit the source (a folder onto
+                a file, a file onto a missing path ending in ``/``, a missing
+                parent folder); nothing is written.
+            UnsafeArchiveError: The archive tries to write outside the
+                destination; nothing is written for that member, no link is
+                left pointing outside, no file is left half-written.
+            ArchiveFormatError: The stream is not a tar archive.
         """
         with self.get_archive(container_path) as archive:
-            root = str((archive.stat or {}).get("name") or posixpath.basename(container_path))
-            extractor = SafeExtractor.for_copy(host_path, root)
+            plan = plan_copy_from(container_path, archive.stat, host_path)
+            extractor = CopyExtractor(plan, preserve_mode=preserve_mode)
             reader = TarReader()
             try:
                 for chunk in archive:
@@ -722,8 +777,9 @@ class Container:
                         break
                 reader.close()
                 extractor.close()
-            finally:
+            except BaseException:
                 extractor.abort()
+                raise
 
     # -- images, stats, processes ------------------------------------------
 
@@ -1043,7 +1099,7 @@ class ArchiveStream(_ChunkStream[bytes]):
         response = self._client._request(
             "GET",
             self._container._path("/archive"),
-            params={"path": self.path},
+            params={"path": self._container._archive_path(self.path)},
             headers={"Accept-Encoding": "identity"},
             resource="container",
             stream=True,
@@ -1168,7 +1224,9 @@ class ExecSession:
     def resize(self, height: int, width: int) -> None:
         """Set the TTY size (rows, columns)."""
         self._client._session.require("exec.resize")
-        self._client._request("POST", f"/exec/{self.id}/resize", params={"h": height, "w": width})
+        self._client._request(
+            "POST", f"/exec/{self.id}/resize", params={"h": height, "w": width}
+        )
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Read (and drop) output until the command exits; return its exit code.
@@ -1353,7 +1411,9 @@ class Containers:
                 image, command, pull=pull, auto_remove=remove, attach=False, options=options
             )
             try:
-                self._client._request("POST", f"/containers/{cid}/start", resource="container")
+                self._client._request(
+                    "POST", f"/containers/{cid}/start", resource="container"
+                )
             except BaseException:
                 _remove_quietly(self._client, cid)
                 raise
@@ -1452,7 +1512,9 @@ class Containers:
             "/containers/json",
             params={"all": all, "filters": encode_filters(filters), "limit": limit},
         )
-        return [Container(self._client, **fields) for fields in container_list_entries(payload)]
+        return [
+            Container(self._client, **fields) for fields in container_list_entries(payload)
+        ]
 
     def _image_ids(self, names: str | Sequence[str]) -> builtins.list[str]:
         """Podman's ancestor filter only matches full ids or fully qualified names: resolve."""
