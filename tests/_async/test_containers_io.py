@@ -377,6 +377,8 @@ async def test_copy_to_follows_links_in_the_container(
     check = "readlink /linkdir; readlink /linkfile; cat /real/a /real/b /real/file"
     result = await c.exec(["sh", "-c", check])
     assert result.stdout.decode().splitlines() == ["/real", "real/file", "A", "B", "NEW"]
+    await c.copy_from("/linkdir/", tmp_path / "followed")  # a trailing slash follows the link
+    assert tree_of(tmp_path / "followed") == {"a": "A\n", "b": "B\n", "file": "NEW\n"}
 
 
 @pytest.mark.anyio

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 
 import pydock
-from pydock._sync._containers import Container, LogStream
 from pydock._core.archive import CopyError, UnsafeArchiveError, extract_tar
 from pydock._core.containers import LogLine
+from pydock._sync._containers import Container, LogStream
 from pydock.errors import ContainerNotFound
 from tests.conftest import Engine
 
@@ -367,6 +367,8 @@ def test_copy_to_follows_links_in_the_container(
     check = "readlink /linkdir; readlink /linkfile; cat /real/a /real/b /real/file"
     result = c.exec(["sh", "-c", check])
     assert result.stdout.decode().splitlines() == ["/real", "real/file", "A", "B", "NEW"]
+    c.copy_from("/linkdir/", tmp_path / "followed")  # a trailing slash follows the link
+    assert tree_of(tmp_path / "followed") == {"a": "A\n", "b": "B\n", "file": "NEW\n"}
 
 
 def test_copy_from_a_link_to_the_containers_etc_writes_nothing(
@@ -492,9 +494,7 @@ def test_commit_then_run_the_new_image(
         )
 
 
-def test_stats_top_diff(
-    sync_client: pydock.Client, engine: Engine, made: list[str]
-) -> None:
+def test_stats_top_diff(sync_client: pydock.Client, engine: Engine, made: list[str]) -> None:
     c = start(sync_client, engine, made, ["sleep", "300"])
     sample = c.stats()
     assert sample.memory_usage > 0
