@@ -371,6 +371,25 @@ def test_copy_to_follows_links_in_the_container(
     assert tree_of(tmp_path / "followed") == {"a": "A\n", "b": "B\n", "file": "NEW\n"}
 
 
+def test_copy_to_of_a_folders_contents(
+    sync_client: pydock.Client, engine: Engine, made: list[str], tmp_path: Path
+) -> None:
+    """``docker cp DIR/. CONTAINER:DEST``: the contents, into an existing or a new folder."""
+    c = start(sync_client, engine, made, ["sleep", "300"])
+    assert (c.exec(["sh", "-c", "mkdir /have && echo old > /have/keep"])).exit_code == 0
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "f").write_text("F\n")
+    (src / "sub" / "g").write_text("G\n")
+    c.copy_to(f"{src}/.", "/have")
+    c.copy_to(f"{src}/.", "/new")
+    listing = c.exec(["sh", "-c", "cd / && find have new | sort && cat have/keep"])
+    assert listing.stdout.decode().splitlines() == [
+        "have", "have/f", "have/keep", "have/sub", "have/sub/g",
+        "new", "new/f", "new/sub", "new/sub/g", "old",
+    ]  # fmt: skip
+
+
 def test_copy_from_a_link_to_the_containers_etc_writes_nothing(
     sync_client: pydock.Client, engine: Engine, made: list[str], tmp_path: Path
 ) -> None:

@@ -711,9 +711,10 @@ class AsyncContainer:
         ``docker cp``'s rules (see the table in ``docs/containers.md``): a
         symlink at ``container_path`` is followed (the engine's ``linkTarget``),
         never replaced; an existing folder receives the source under its own
-        name; an existing file is replaced by a file source; a missing path is
-        created as the copy (its parent must exist). Modes are kept. The
-        archive is streamed: big files are never held in memory.
+        name (``SRC/.``: its contents); an existing file is replaced by a file
+        source; a missing path is created as the copy (its parent must
+        exist). Modes are kept. The archive is streamed: big files are never
+        held in memory.
 
         Raises:
             FileNotFoundError: ``host_path`` does not exist.
@@ -731,8 +732,10 @@ class AsyncContainer:
                 parent = posixpath.dirname(posixpath.normpath(target)) or "/"
                 target = posixpath.join(parent, link)
                 info = await self.stat_path(target)
+        text = os.fspath(host_path)
+        contents = source_is_dir and (text == "." or text.endswith(("/.", os.sep + ".")))
         folder, arcname = plan_copy_to(
-            target, info, source_name=source.name, source_is_dir=source_is_dir
+            target, info, source_name="." if contents else source.name, source_is_dir=source_is_dir
         )
         await self.put_archive(folder, _aiter(iter_tar(source.path, arcname)))
 

@@ -20,8 +20,6 @@ import uuid
 from collections.abc import (
     Iterable,
     Iterator,
-    Iterable,
-    Iterator,
     Mapping,
     Sequence,
 )
@@ -31,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import attrs
 import httpx
 
-from pydock._sync._backend import monotonic, sleep
 from pydock._core.archive import (
     CopyExtractor,
     TarReader,
@@ -76,6 +73,7 @@ from pydock._core.containers import (
 from pydock._core.dialect import quote_path
 from pydock._core.shapes import get_str, object_
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
+from pydock._sync._backend import monotonic, sleep
 from pydock.errors import (
     ContainerError,
     ContainerNotFound,
@@ -501,9 +499,7 @@ class Container:
             env.append(mark)
         if env:
             body["Env"] = env
-        created = self._client._json(
-            "POST", self._path("/exec"), json=body, resource="container"
-        )
+        created = self._client._json("POST", self._path("/exec"), json=body, resource="container")
         return created_id(created)
 
     def _end_exec(
@@ -631,9 +627,7 @@ class Container:
 
         Leaving the block ends the command if it still runs (:meth:`ExecSession.close`).
         """
-        return ExecSession(
-            self, cmd, tty=tty, user=user, workdir=workdir, environment=environment
-        )
+        return ExecSession(self, cmd, tty=tty, user=user, workdir=workdir, environment=environment)
 
     # -- files ---------------------------------------------------------------
 
@@ -666,9 +660,7 @@ class Container:
         self._client.connect()
         return escape_glob(path) if self._client._session.backend == "podman" else path
 
-    def put_archive(
-        self, path: str, data: bytes | Iterable[bytes] | Iterable[bytes]
-    ) -> None:
+    def put_archive(self, path: str, data: bytes | Iterable[bytes] | Iterable[bytes]) -> None:
         """Extract a tar archive into a folder of the container.
 
         Args:
@@ -679,9 +671,7 @@ class Container:
             ContainerNotFound: The container does not exist.
             NotFound: ``path`` does not exist.
         """
-        content: bytes | Iterator[bytes] = (
-            data if isinstance(data, bytes) else _aiter_any(data)
-        )
+        content: bytes | Iterator[bytes] = data if isinstance(data, bytes) else _aiter_any(data)
         self._client._request(
             "PUT",
             self._path("/archive"),
@@ -707,9 +697,10 @@ class Container:
         ``docker cp``'s rules (see the table in ``docs/containers.md``): a
         symlink at ``container_path`` is followed (the engine's ``linkTarget``),
         never replaced; an existing folder receives the source under its own
-        name; an existing file is replaced by a file source; a missing path is
-        created as the copy (its parent must exist). Modes are kept. The
-        archive is streamed: big files are never held in memory.
+        name (``SRC/.``: its contents); an existing file is replaced by a file
+        source; a missing path is created as the copy (its parent must
+        exist). Modes are kept. The archive is streamed: big files are never
+        held in memory.
 
         Raises:
             FileNotFoundError: ``host_path`` does not exist.
@@ -727,8 +718,10 @@ class Container:
                 parent = posixpath.dirname(posixpath.normpath(target)) or "/"
                 target = posixpath.join(parent, link)
                 info = self.stat_path(target)
+        text = os.fspath(host_path)
+        contents = source_is_dir and (text == "." or text.endswith(("/.", os.sep + ".")))
         folder, arcname = plan_copy_to(
-            target, info, source_name=source.name, source_is_dir=source_is_dir
+            target, info, source_name="." if contents else source.name, source_is_dir=source_is_dir
         )
         self.put_archive(folder, _aiter(iter_tar(source.path, arcname)))
 
@@ -1224,9 +1217,7 @@ class ExecSession:
     def resize(self, height: int, width: int) -> None:
         """Set the TTY size (rows, columns)."""
         self._client._session.require("exec.resize")
-        self._client._request(
-            "POST", f"/exec/{self.id}/resize", params={"h": height, "w": width}
-        )
+        self._client._request("POST", f"/exec/{self.id}/resize", params={"h": height, "w": width})
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Read (and drop) output until the command exits; return its exit code.
@@ -1411,9 +1402,7 @@ class Containers:
                 image, command, pull=pull, auto_remove=remove, attach=False, options=options
             )
             try:
-                self._client._request(
-                    "POST", f"/containers/{cid}/start", resource="container"
-                )
+                self._client._request("POST", f"/containers/{cid}/start", resource="container")
             except BaseException:
                 _remove_quietly(self._client, cid)
                 raise
@@ -1512,9 +1501,7 @@ class Containers:
             "/containers/json",
             params={"all": all, "filters": encode_filters(filters), "limit": limit},
         )
-        return [
-            Container(self._client, **fields) for fields in container_list_entries(payload)
-        ]
+        return [Container(self._client, **fields) for fields in container_list_entries(payload)]
 
     def _image_ids(self, names: str | Sequence[str]) -> builtins.list[str]:
         """Podman's ancestor filter only matches full ids or fully qualified names: resolve."""
