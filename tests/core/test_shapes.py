@@ -243,3 +243,9 @@ def test_arbitrary_progress_lines_give_events_or_pydock_errors(lines: list[objec
         with contextlib.suppress(PydockError):
             decoder.feed(data)
             decoder.flush()
+
+
+@pytest.mark.parametrize("good", ["3f4c1a", "sha256:" + "ab" * 32, "my_exec-1.2"])
+def test_real_ids_are_accepted(good: str) -> None:
+    # Docker's commit answers a prefixed image id; containers and execs are plain hex.
+    assert created_id({"Id": good}) == good

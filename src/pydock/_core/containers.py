@@ -784,7 +784,8 @@ def _restart_policy(host: Mapping[str, Any]) -> RestartPolicy:
     return RestartPolicy.from_api(policy)
 
 
-_ENGINE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: A container, exec or image id (a commit answers ``sha256:<hex>`` on Docker).
+_ENGINE_ID = re.compile(r"(?:sha256:)?[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def _container_id(payload: Mapping[str, Any], prefix: str) -> str:
