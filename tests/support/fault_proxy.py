@@ -16,7 +16,12 @@ Faults (attributes, set by a test before it calls):
   ``Range`` when it does not start there, as the distribution spec (and
   registry 3) does; registry 2.8 itself ignores ``Content-Range`` and appends.
 
-Every answer the client gets is recorded in ``answers`` as ``(method, path, status)``.
+* ``drop_after_request``: ``{method: N}``: the next N requests of that method are
+  forwarded whole to the registry (which acts on them), then the client's
+  connection is closed without an answer, as if it broke on the way back.
+
+Every answer the client gets is recorded in ``answers`` as ``(method, path, status)``;
+every request forwarded to the registry in ``forwarded`` as ``(method, path, body length)``.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ class FaultProxy:
         self.redirect_blobs = False
         self.short_patch = 0
         self.check_ranges = False
+        self.drop_after_request: dict[str, int] = {}
+        self.dropped: list[tuple[str, str]] = []
+        self.forwarded: list[tuple[str, str, int]] = []
         self.answers: list[tuple[str, str, int]] = []
         self.seen: list[tuple[str, str, dict[str, str]]] = []
         self.redirected_auth: list[str | None] = []
@@ -99,6 +107,16 @@ class FaultProxy:
                 answer = conn.getresponse()
                 data = answer.read() if self.command != "HEAD" else b""
                 conn.close()
+                with proxy.lock:
+                    proxy.forwarded.append((self.command, self.path, len(body)))
+                    lose = proxy.drop_after_request.get(self.command, 0) > 0
+                    if lose:
+                        proxy.drop_after_request[self.command] -= 1
+                        proxy.dropped.append((self.command, self.path))
+                if lose:  # the registry acted on it; the answer is lost
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 out = {k: v for k, v in answer.getheaders() if k.lower() not in _HOP}
                 if short:
                     out = {k: v for k, v in out.items() if k.lower() != "range"}

@@ -18,6 +18,7 @@ import json
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -25,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -287,3 +288,139 @@ auth:
         process.wait(10)
         log.close()
         tokens.close()
+
+
+# --------------------------------------------------------------------------- hostile servers
+
+
+@attrs.frozen
+class Seen:
+    """One request a :class:`RecordingServer` received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def authorization(self) -> str | None:
+        for name, value in self.headers.items():
+            if name.lower() == "authorization":
+                return value
+        return None
+
+
+@attrs.frozen
+class Reply:
+    """What a :class:`RecordingServer` answers.
+
+    ``body`` is bytes (sent with ``Content-Length``) or an iterator of chunks
+    (sent until the client hangs up, then the connection is closed;
+    ``length`` is announced as ``Content-Length`` when given, else the end of
+    the body is the end of the connection).
+    """
+
+    status: int = 200
+    headers: dict[str, str] = attrs.field(factory=dict)
+    body: bytes | Iterator[bytes] = b""
+    length: int | None = None
+
+
+def json_reply(payload: Any, status: int = 200, **headers: str) -> Reply:
+    return Reply(
+        status, {"Content-Type": "application/json", **headers}, json.dumps(payload).encode()
+    )
+
+
+def endless(chunk: bytes = b"x" * 65536, total: int = 200 << 20) -> Iterator[bytes]:
+    """``total`` bytes (200 MiB by default) in ``chunk``-sized pieces."""
+    sent = 0
+    while sent < total:
+        yield chunk
+        sent += len(chunk)
+
+
+class RecordingServer:
+    """A scripted HTTP/1.1 server (TLS with ``certfile``) that records every request.
+
+    ``app`` maps each :class:`Seen` request to a :class:`Reply`. ``sent``
+    counts the body bytes of streamed replies that the socket accepted before
+    the client hung up (the server's send buffer is kept small, so this is
+    close to what the client read).
+    """
+
+    def __init__(
+        self,
+        app: Callable[[Seen], Reply],
+        *,
+        host: str = "127.0.0.1",
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.app = app
+        self.requests: list[Seen] = []
+        self.sent = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 << 10)
+
+            def handle_any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(self.command, self.path, dict(self.headers.items()), body)
+                server.requests.append(seen)
+                reply = server.app(seen)
+                self.send_response(reply.status)
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                if isinstance(reply.body, bytes):
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(reply.body)
+                    return
+                if reply.length is not None:
+                    self.send_header("Content-Length", str(reply.length))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                try:
+                    for chunk in reply.body:
+                        self.wfile.write(chunk)
+                        server.sent += len(chunk)
+                except OSError:
+                    pass
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server.daemon_threads = True
+        if certfile is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(certfile, keyfile)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        scheme = "https" if certfile else "http"
+        self.host = f"{name or host}:{self.port}"
+        self.url = f"{scheme}://{self.host}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def __enter__(self) -> RecordingServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

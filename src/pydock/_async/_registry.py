@@ -53,7 +53,10 @@ from pydock._core.config import load_docker_config
 from pydock._core.errmap import error_for_status
 from pydock._core.reference import ImageReference
 from pydock._core.registry import (
+    ERROR_BODY_LIMIT,
+    JSON_LIMIT,
     MANIFEST_ACCEPT,
+    MANIFEST_LIMIT,
     OCI_LAYOUT_FILE,
     REF_NAME_ANNOTATION,
     AuthState,
@@ -72,8 +75,11 @@ from pydock._core.registry import (
     chunk_size,
     compute_digest,
     content_range,
+    is_loopback,
     layout_index,
     next_page_url,
+    parse_digest_header,
+    parse_listing,
     parse_manifest,
     parse_range_end,
     referrers_tag,
@@ -95,6 +101,8 @@ T = TypeVar("T")
 
 _USER_AGENT = f"pydock/{__version__}"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Redirects followed for one request before giving up.
+MAX_REDIRECTS = 10
 #: Bytes read at a time from a blob answer or a file.
 READ_SIZE = 1 << 20
 #: Blobs up to this size are uploaded in one PUT; bigger ones in PATCH chunks of this size.
@@ -232,6 +240,121 @@ def _own_transports(
             host=parts.hostname, port=port, ssl_context=context, server_hostname=parts.hostname
         )
     return mounts or None
+
+
+async def _read_capped(response: httpx.Response, limit: int, *, what: str) -> bytes:
+    """Read an answer's body, at most ``limit`` bytes (decoded); stop reading beyond.
+
+    Raises:
+        ResponseTooLarge: The body is (or says it is) bigger than ``limit``.
+    """
+    request = response.request
+
+    def too_large() -> errors.ResponseTooLarge:
+        return errors.ResponseTooLarge(
+            f"the {what} is larger than pydock reads into memory ({limit} bytes)",
+            limit=limit,
+            field=what,
+            method=request.method,
+            path=request.url.path,
+        )
+
+    if request.method == "HEAD" or response.status_code in (204, 304):
+        return b""  # no body, whatever Content-Length says (a HEAD gives the blob's)
+    declared = response.headers.get("content-length", "")
+    encoded = "content-encoding" in response.headers
+    if declared.strip().isdigit() and int(declared) > limit and not encoded:
+        raise too_large()
+    pieces: list[bytes] = []
+    size = 0
+    chunks = response.aiter_bytes()
+    try:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            pieces.append(chunk)
+    finally:
+        await _abandon(response, chunks)
+    return b"".join(pieces)
+
+
+async def _abandon(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
+    """Stop reading a body half-way: close the answer (and its connection), end the iterator.
+
+    httpx reads through nested generators; closing the outer one leaves the
+    inner ones suspended (trio warns when they are collected). With the
+    connection closed, reading on ends them all at once, reading nothing more.
+    """
+    await response.aclose()
+    with contextlib.suppress(Exception):
+        async for _ in chunks:
+            pass
+
+
+async def _read_error_body(response: httpx.Response) -> bytes:
+    """The first :data:`ERROR_BODY_LIMIT` bytes of an error answer (the rest is left unread)."""
+    pieces: list[bytes] = []
+    size = 0
+    chunks = response.aiter_bytes()
+    try:
+        async for chunk in chunks:
+            pieces.append(chunk)
+            size += len(chunk)
+            if size >= ERROR_BODY_LIMIT:
+                break
+    except httpx.TransportError:
+        pass
+    finally:
+        await _abandon(response, chunks)
+    return b"".join(pieces)[:ERROR_BODY_LIMIT]
+
+
+def _config_error(parameter: str, value: object, why: str) -> errors.InvalidConfiguration:
+    return errors.InvalidConfiguration(f"{parameter}={value!r:.100}: {why}")
+
+
+def _check_host(host: object) -> str:
+    """The registry ``host`` argument, checked: ``host[:port]`` or an ``http(s)://`` URL.
+
+    Raises:
+        InvalidConfiguration: It is not (naming ``host``).
+    """
+    if not isinstance(host, str) or not host.strip():
+        raise _config_error("host", host, "a registry host[:port] or http(s):// URL is needed")
+    url = host if host.startswith(("http://", "https://")) else f"https://{host}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise _config_error("host", host, f"not a host[:port] ({exc})") from None
+    name = parts.hostname or ""
+    if not name or any(c.isspace() for c in host) or "@" in parts.netloc:
+        raise _config_error("host", host, "not a host[:port]")
+    if port == 0:
+        raise _config_error("host", host, "port 0 is not a port")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise _config_error("host", host, "give the registry's host, without a path")
+    return host
+
+
+def _check_positive_int(parameter: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise _config_error(parameter, value, "must be a whole number of at least 1")
+    return value
+
+
+def _check_timeout(value: object) -> None:
+    seconds: list[object]
+    if isinstance(value, httpx.Timeout):
+        seconds = [value.connect, value.read, value.write, value.pool]
+    else:
+        seconds = [value]
+    for item in seconds:
+        if item is None:
+            continue
+        if not isinstance(item, (int, float)) or isinstance(item, bool) or not item > 0:
+            raise _config_error("timeout", value, "must be a number of seconds above 0, or None")
 
 
 def _registry_target(url: httpx.URL) -> str:
@@ -469,6 +592,12 @@ class AsyncRegistry:
         chunk_size: Blobs bigger than this are uploaded in chunks of this size.
         concurrency: How many blobs are transferred at once.
         env: The environment to find docker's config in; ``os.environ`` when ``None``.
+
+    Raises:
+        InvalidConfiguration: A nonsense argument (an empty or malformed
+            ``host``, ``chunk_size`` or ``concurrency`` below 1, a ``timeout``
+            of 0 or less, a ``ca_cert`` that cannot be read); the message
+            names the parameter. Nothing is sent.
     """
 
     def __init__(
@@ -486,6 +615,10 @@ class AsyncRegistry:
         concurrency: int = 4,
         env: Mapping[str, str] | None = None,
     ) -> None:
+        host = _check_host(host)
+        chunk_size = _check_positive_int("chunk_size", chunk_size)
+        concurrency = _check_positive_int("concurrency", concurrency)
+        _check_timeout(timeout)
         self._explicit_base = host.rstrip("/") if host.startswith(("http://", "https://")) else None
         self.host = urllib.parse.urlsplit(host).netloc if self._explicit_base else host
         self.insecure = insecure
@@ -506,7 +639,13 @@ class AsyncRegistry:
         self._lock = Lock()
         self._warned: set[str] = set()
         self._owned: list[AsyncRegistry] = []
-        verify_arg = _ssl_context(self.host, ca_cert, False if insecure else verify)
+        try:
+            verify_arg = _ssl_context(self.host, ca_cert, False if insecure else verify)
+        except (OSError, ssl.SSLError) as exc:
+            raise _config_error(
+                "ca_cert", ca_cert, f"cannot be read as CA certificates ({exc})"
+            ) from None
+        self._plain_http_ok = insecure or is_loopback(self.host)
         mounts = None if transport is not None else _own_transports(self._candidates, verify_arg)
         self._http = httpx.AsyncClient(
             verify=verify_arg,
@@ -547,6 +686,7 @@ class AsyncRegistry:
                     self._auth.credentials = await load_credentials(self.host, env=self._env)
                 if self._base is None:
                     self._base = await self._discover()
+                self._auth.bind(self._base, plain_http_ok=self._plain_http_ok)
                 self._ready = True
         assert self._base is not None
         return self._base
@@ -562,6 +702,7 @@ class AsyncRegistry:
                 last = exc
                 continue
             await response.aclose()
+            self._auth.bind(base, plain_http_ok=self._plain_http_ok)
             if response.status_code == 401:
                 header = ", ".join(response.headers.get_list("www-authenticate"))
                 self._auth.on_unauthorized(header, (), sent_authorization=None, now=monotonic())
@@ -615,7 +756,10 @@ class AsyncRegistry:
             )
             response = await self._send(request, idempotent=True)
             try:
-                body = await response.aread()
+                if response.status_code >= 400:
+                    body = await _read_error_body(response)
+                else:
+                    body = await _read_capped(response, JSON_LIMIT, what="token answer")
             finally:
                 await response.aclose()
             current = self._auth.on_token_response(
@@ -639,12 +783,17 @@ class AsyncRegistry:
         stream: bool = False,
         idempotent: bool | None = None,
         allow: Sequence[int] = (),
+        limit: int = JSON_LIMIT,
+        what: str = "answer",
     ) -> httpx.Response:
         """Send a request with auth, redirects, retries and typed errors.
 
         ``url`` is a path under the registry or an absolute URL. Answers with a
         status in ``allow`` are returned instead of raised. A streamed answer
-        must be closed by the caller.
+        must be closed by the caller; any other is read whole, at most
+        ``limit`` bytes (:class:`~pydock.errors.ResponseTooLarge` beyond,
+        naming ``what``). Credentials go only to the registry's own origin:
+        an upload ``Location``, a next page or a redirect elsewhere gets none.
         """
         base = await self._prepare()
         if url.startswith("/"):
@@ -654,26 +803,40 @@ class AsyncRegistry:
             idempotent = is_idempotent(method) and replayable
         base_headers = dict(headers or {})
         authorization: str | None = None
+        home = same_origin(base, url)
         for round_ in range(3):
-            authorization = await self._authorization(scopes)
+            authorization = await self._authorization(scopes) if home else None
             sent = dict(base_headers)
             if authorization:
                 sent["Authorization"] = authorization
             request = self._http.build_request(method, url, headers=sent, content=content)
             response = await self._send(request, idempotent=idempotent)
-            if response.status_code != 401 or round_ == 2 or not replayable:
+            if response.status_code != 401 or round_ == 2 or not replayable or not home:
                 break
             header = ", ".join(response.headers.get_list("www-authenticate"))
-            action = self._auth.on_unauthorized(
-                header, scopes, sent_authorization=authorization, now=monotonic()
-            )
+            try:
+                action = self._auth.on_unauthorized(
+                    header, scopes, sent_authorization=authorization, now=monotonic()
+                )
+            except BaseException:  # a token service refused before anything is sent to it
+                await response.aclose()
+                raise
             if action.kind == "fail":
                 break
             await response.aclose()
             if action.token_request is not None:
                 await self._fetch_token(action.token_request)
         hops = 0
-        while response.status_code in _REDIRECTS and hops < 10 and "location" in response.headers:
+        while response.status_code in _REDIRECTS and "location" in response.headers:
+            if hops == MAX_REDIRECTS:
+                await response.aclose()
+                raise errors.RegistryError(
+                    f"too many redirects: {MAX_REDIRECTS} followed, the registry sent another",
+                    status_code=response.status_code,
+                    code="TOO_MANY_REDIRECTS",
+                    method=method,
+                    path=response.request.url.path,
+                )
             hops += 1
             target = urllib.parse.urljoin(str(response.url), response.headers["location"])
             await response.aclose()
@@ -683,7 +846,7 @@ class AsyncRegistry:
                 method, content = "GET", None
             sent = dict(base_headers)
             # Credentials stay with the registry: blob storage on another host gets none.
-            if authorization and same_origin(url, target):
+            if authorization and same_origin(base, target):
                 sent["Authorization"] = authorization
             url = target
             request = self._http.build_request(method, url, headers=sent, content=content)
@@ -691,9 +854,7 @@ class AsyncRegistry:
         status = response.status_code
         if status >= 400 and status not in allow:
             try:
-                body = await response.aread()
-            except httpx.TransportError:
-                body = b""
+                body = await _read_error_body(response)
             finally:
                 await response.aclose()
             path = response.request.url.path
@@ -702,7 +863,8 @@ class AsyncRegistry:
             raise error_for_status(status, body, method=method, path=path, resource="registry")
         if not stream:
             try:
-                await response.aread()
+                # httpx's own attribute for a body already read: .content and .json() use it.
+                response._content = await _read_capped(response, limit, what=what)
             except httpx.TransportError as exc:
                 answered = response.request.url
                 raise transport_error(
@@ -723,10 +885,13 @@ class AsyncRegistry:
     async def _page(
         self, url: str, key: str, scopes: Sequence[str]
     ) -> tuple[list[Any], str | None]:
-        response = await self._request("GET", url, scopes=scopes)
-        payload = response.json()
-        items = payload.get(key) if isinstance(payload, dict) else None
-        return list(items or []), next_page_url(str(response.url), response.headers.get("link"))
+        response = await self._request("GET", url, scopes=scopes, what=f"{key} listing")
+        try:
+            items = parse_listing(response.content, key)
+        except errors.ProtocolError as exc:
+            exc.method, exc.path = "GET", response.request.url.path
+            raise
+        return items, next_page_url(str(response.url), response.headers.get("link"))
 
     # -- basics --------------------------------------------------------------
 
@@ -796,6 +961,8 @@ class AsyncRegistry:
             path,
             scopes=(repository_scope(repo, "pull"),),
             headers={"Accept": MANIFEST_ACCEPT},
+            limit=MANIFEST_LIMIT,
+            what="manifest",
         )
         raw = response.content
         said = response.headers.get("docker-content-digest")
@@ -820,7 +987,7 @@ class AsyncRegistry:
             scopes=(repository_scope(r.repository, "pull"),),
             headers={"Accept": MANIFEST_ACCEPT},
         )
-        said: str | None = response.headers.get("docker-content-digest")
+        said = parse_digest_header(response.headers.get("docker-content-digest"))
         if said:
             return said
         return (await self._fetch_manifest(r.repository, r.target)).digest
@@ -937,6 +1104,8 @@ class AsyncRegistry:
             scopes=scopes,
             headers={"Accept": "application/vnd.oci.image.index.v1+json"},
             allow=(404,),
+            limit=MANIFEST_LIMIT,
+            what="referrers index",
         )
         found: list[Descriptor]
         filtered = False
@@ -1141,9 +1310,14 @@ class AsyncRegistry:
         if size > self._chunk_size:
             await self._chunked_upload(repo, location, blob_digest, source, size)
             return descriptor
+
+        def fresh_body() -> Any:
+            return source if path is None else _FileBody(path, 0, size)
+
         try:
-            body: Any = source if path is None else _FileBody(path, 0, size)
-            await self._finish_upload(repo, location, blob_digest, body, size)
+            await self._finish_upload(
+                repo, location, blob_digest, fresh_body(), size, again=fresh_body
+            )
         except BaseException:
             await self._cancel_upload(repo, location)
             raise
@@ -1167,25 +1341,56 @@ class AsyncRegistry:
         if response.status_code == 201:
             return None
         location = response.headers.get("location")
-        if not location:
-            raise errors.BlobUploadInvalid(
-                "the registry started an upload without a Location",
-                status_code=response.status_code,
-                method="POST",
-                path=response.request.url.path,
-            )
-        return resolve_location(str(response.url), location)
+        try:
+            if location is None:
+                raise errors.ProtocolError(
+                    "the registry started an upload without a Location", field="Location"
+                )
+            return resolve_location(str(response.url), location)
+        except errors.ProtocolError as exc:
+            exc.method, exc.path = "POST", response.request.url.path
+            raise
 
     async def _finish_upload(
-        self, repo: str, location: str, digest: str, body: Any, size: int
+        self,
+        repo: str,
+        location: str,
+        digest: str,
+        body: Any,
+        size: int,
+        *,
+        again: Callable[[], Any] | None = None,
     ) -> None:
-        await self._request(
-            "PUT",
-            upload_finish_url(location, digest),
-            scopes=(repository_scope(repo, "pull", "push"),),
-            headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
-            content=body,
-        )
+        """``PUT`` the upload's last bytes (or none) with its digest, closing it.
+
+        When the answer is lost (the connection broke, or a resent ``PUT``
+        finds the upload already closed), the blob is content-addressed: ask
+        whether the registry has it before anything is sent again. Only a
+        body that ``again`` can make anew is sent again, into the same upload.
+        """
+        tries = 0
+        while True:
+            try:
+                await self._request(
+                    "PUT",
+                    upload_finish_url(location, digest),
+                    scopes=(repository_scope(repo, "pull", "push"),),
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "Content-Length": str(size),
+                    },
+                    content=body,
+                    idempotent=False,
+                )
+                return
+            except (errors.TransportError, errors.BlobUploadUnknown):
+                tries += 1
+                if await self.blob_exists(repo, digest):
+                    log.info("the PUT of blob %s lost its answer, but the blob is there", digest)
+                    return
+                if again is None or tries >= max(self._retry.attempts, 2):
+                    raise
+                body = again()
 
     async def _chunked_upload(
         self, repo: str, location: str, digest: str, source: Any, size: int
@@ -1231,7 +1436,7 @@ class AsyncRegistry:
                 failures += 1
                 if failures >= max(self._retry.attempts, 2):
                     raise
-                location, offset = await self._upload_status(repo, location)
+                location, offset = await self._resume_upload(repo, location, digest, size)
                 latest[0] = location
                 continue
             if response.status_code == 416:
@@ -1243,26 +1448,49 @@ class AsyncRegistry:
                         method="PATCH",
                         path=response.request.url.path,
                     )
-                location, offset = await self._upload_status(repo, location)
+                location, offset = await self._upload_status(repo, location, size)
                 latest[0] = location
                 continue
             new_location = response.headers.get("location")
             if new_location:
                 location = latest[0] = resolve_location(str(response.url), new_location)
             step = chunk_size(step, response.headers.get("oci-chunk-min-length"))
-            reported = parse_range_end(response.headers.get("range"))
+            reported = parse_range_end(response.headers.get("range"), limit=offset + length)
             offset = reported if reported else offset + length
-        await self._finish_upload(repo, location, digest, None, 0)
+        await self._finish_upload(repo, location, digest, None, 0, again=lambda: None)
 
-    async def _upload_status(self, repo: str, location: str) -> tuple[str, int]:
-        """Ask where an upload stands: its latest URL and the next offset."""
+    async def _resume_upload(
+        self, repo: str, location: str, digest: str, size: int
+    ) -> tuple[str, int]:
+        """Where an upload stands after a ``PATCH`` whose answer was lost.
+
+        The registry may have taken the chunk, so it is never sent again
+        blindly: the upload's status (``GET``) gives the real offset. A
+        registry that can no longer say (the CNCF registry signs each upload
+        URL with its offset, and the new URL was in the lost answer) gets a
+        new upload, from byte 0; the old one is cancelled, never completed.
+        """
+        try:
+            return await self._upload_status(repo, location, size)
+        except (errors.BlobUploadInvalid, errors.BlobUploadUnknown):
+            log.info("upload of blob %s lost: starting it again from byte 0", digest)
+            await self._cancel_upload(repo, location)
+            fresh = await self._start_upload(repo, digest, None)
+            if fresh is None:  # not asked to mount: a registry that answers 201 here is broken
+                raise errors.BlobUploadInvalid(
+                    "the registry answered a new upload with 201", status_code=201, method="POST"
+                ) from None
+            return fresh, 0
+
+    async def _upload_status(self, repo: str, location: str, size: int) -> tuple[str, int]:
+        """Ask where an upload stands: its latest URL and the next offset (at most ``size``)."""
         response = await self._request(
             "GET", location, scopes=(repository_scope(repo, "pull", "push"),)
         )
         new_location = response.headers.get("location")
         if new_location:
             location = resolve_location(str(response.url), new_location)
-        return location, parse_range_end(response.headers.get("range")) or 0
+        return location, parse_range_end(response.headers.get("range"), limit=size) or 0
 
     async def _cancel_upload(self, repo: str, location: str) -> None:
         with contextlib.suppress(errors.PydockError):
