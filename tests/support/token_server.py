@@ -8,6 +8,10 @@ configured with ``auth.token`` against it.
 Policy (per user): ``admin`` gets every action asked for (and the catalog);
 ``reader`` gets ``pull`` only; anonymous callers get ``pull`` on
 ``public/...`` repositories.
+
+:class:`RecordingServer` is a hostile registry or token service scripted by a
+test (plain or TLS, on any loopback address) that records every request it
+gets and counts how much of a streamed answer the client took.
 """
 
 from __future__ import annotations
