@@ -126,6 +126,22 @@ def test_realm_rules_as_a_function() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "auth", [USER, RegistryAuth(registrytoken="RT")], ids=["password", "registry-token"]
+)
+def test_no_credentials_over_plain_http_to_a_registry_not_allowed_it(auth: RegistryAuth) -> None:
+    state = AuthState(auth)
+    state.bind("http://registry.example", plain_http_ok=False)
+    state.on_unauthorized('Basic realm="r"', [], sent_authorization=None, now=0)
+    with pytest.raises(errors.RegistryError, match=r"plain HTTP to http://registry\.example") as e:
+        state.authorization([], now=0)
+    assert e.value.code == "INSECURE_REGISTRY"
+    allowed = AuthState(auth)
+    allowed.bind("http://registry.example", plain_http_ok=True)  # insecure=True
+    allowed.on_unauthorized('Basic realm="r"', [], sent_authorization=None, now=0)
+    assert allowed.authorization([], now=0) is not None
+
+
 # --------------------------------------------------------------------------- token answers
 
 

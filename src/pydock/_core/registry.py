@@ -1111,7 +1111,25 @@ class AuthState:
         return None
 
     def authorization(self, scopes: Iterable[str], *, now: float) -> str | None:
-        """The ``Authorization`` header for a request needing ``scopes``, if there is one."""
+        """The ``Authorization`` header for a request needing ``scopes``, if there is one.
+
+        Raises:
+            RegistryError: There are credentials to send, but the registry is
+                plain HTTP on a host that is neither loopback nor insecure
+                (``code`` ``"INSECURE_REGISTRY"``).
+        """
+        header = self._authorization(scopes, now)
+        registry = self._registry or ""
+        if header is not None and registry.startswith("http:") and not self._plain_http_ok:
+            raise errors.RegistryError(
+                f"refusing to send credentials over plain HTTP to {registry}:"
+                " it is neither a loopback host nor insecure=True",
+                status_code=401,
+                code="INSECURE_REGISTRY",
+            )
+        return header
+
+    def _authorization(self, scopes: Iterable[str], now: float) -> str | None:
         c = self._credentials
         if c is not None and c.registrytoken:
             return f"Bearer {c.registrytoken}"
