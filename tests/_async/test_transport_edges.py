@@ -207,6 +207,27 @@ async def test_a_per_call_deadline_is_honoured(serve: Any) -> None:
         assert pydock.deadline.remaining() is None
 
 
+@pytest.mark.anyio
+async def test_a_dripping_registry_is_stopped_by_the_registrys_deadline() -> None:
+    server = HostileServer(_drip)
+    try:
+        reg = pydock.AsyncRegistry(server.http_url, timeout=2, deadline=1.5, retry=FAST)
+        async with reg:
+            started = time.monotonic()
+            with pytest.raises(Timeout, match="deadline"):
+                await reg.tags("demo/app").collect()
+            elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert 1.0 < elapsed < 6.0
+    assert server.count("GET") == 1  # the drip was the first request: nothing more was sent
+
+
+def test_a_bad_registry_deadline_is_refused() -> None:
+    with pytest.raises(pydock.errors.InvalidConfiguration, match="deadline"):
+        pydock.AsyncRegistry("127.0.0.1:5000", deadline=-1)
+
+
 def _busy(method: str, target: str, n: int) -> Action:
     return answer(b'{"message": "busy"}', b"503 Service Unavailable", b"Retry-After: 4\r\n")
 

@@ -50,6 +50,7 @@ from pydock._async._transport import AsyncEngineTransport
 from pydock._core import credentials as creds
 from pydock._core.auth import RegistryAuth
 from pydock._core.config import load_docker_config
+from pydock._core.deadline import check_seconds, deadline
 from pydock._core.errmap import error_for_status
 from pydock._core.reference import ImageReference
 from pydock._core.registry import (
@@ -588,7 +589,10 @@ class AsyncRegistry:
         verify: ``False`` skips TLS verification; an ``ssl.SSLContext`` is used as is.
         transport: Any httpx transport (``httpx.MockTransport`` in tests).
         retry: The :class:`~pydock.RetryPolicy` (429 honours ``Retry-After``).
-        timeout: Timeouts for each request.
+        timeout: Timeouts for each socket operation of a request.
+        deadline: Seconds each request may take in all (auth, redirects,
+            retries and the answer, when read whole); None for none.
+            ``with pydock.deadline(s):`` bounds a block of calls.
         chunk_size: Blobs bigger than this are uploaded in chunks of this size.
         concurrency: How many blobs are transferred at once.
         env: The environment to find docker's config in; ``os.environ`` when ``None``.
@@ -596,7 +600,7 @@ class AsyncRegistry:
     Raises:
         InvalidConfiguration: A nonsense argument (an empty or malformed
             ``host``, ``chunk_size`` or ``concurrency`` below 1, a ``timeout``
-            of 0 or less, a ``ca_cert`` that cannot be read); the message
+            or ``deadline`` of 0 or less, a ``ca_cert`` that cannot be read); the message
             names the parameter. Nothing is sent.
     """
 
@@ -611,11 +615,13 @@ class AsyncRegistry:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         concurrency: int = 4,
         env: Mapping[str, str] | None = None,
     ) -> None:
         host = _check_host(host)
+        self._deadline = check_seconds("deadline", deadline)
         chunk_size = _check_positive_int("chunk_size", chunk_size)
         concurrency = _check_positive_int("concurrency", concurrency)
         _check_timeout(timeout)
@@ -795,84 +801,85 @@ class AsyncRegistry:
         naming ``what``). Credentials go only to the registry's own origin:
         an upload ``Location``, a next page or a redirect elsewhere gets none.
         """
-        base = await self._prepare()
-        if url.startswith("/"):
-            url = base + url
-        replayable = content is None or isinstance(content, bytes)
-        if idempotent is None:
-            idempotent = is_idempotent(method) and replayable
-        base_headers = dict(headers or {})
-        authorization: str | None = None
-        home = same_origin(base, url)
-        for round_ in range(3):
-            authorization = await self._authorization(scopes) if home else None
-            sent = dict(base_headers)
-            if authorization:
-                sent["Authorization"] = authorization
-            request = self._http.build_request(method, url, headers=sent, content=content)
-            response = await self._send(request, idempotent=idempotent)
-            if response.status_code != 401 or round_ == 2 or not replayable or not home:
-                break
-            header = ", ".join(response.headers.get_list("www-authenticate"))
-            try:
-                action = self._auth.on_unauthorized(
-                    header, scopes, sent_authorization=authorization, now=monotonic()
-                )
-            except BaseException:  # a token service refused before anything is sent to it
+        with deadline(self._deadline):  # the client's deadline, if any, for the whole request
+            base = await self._prepare()
+            if url.startswith("/"):
+                url = base + url
+            replayable = content is None or isinstance(content, bytes)
+            if idempotent is None:
+                idempotent = is_idempotent(method) and replayable
+            base_headers = dict(headers or {})
+            authorization: str | None = None
+            home = same_origin(base, url)
+            for round_ in range(3):
+                authorization = await self._authorization(scopes) if home else None
+                sent = dict(base_headers)
+                if authorization:
+                    sent["Authorization"] = authorization
+                request = self._http.build_request(method, url, headers=sent, content=content)
+                response = await self._send(request, idempotent=idempotent)
+                if response.status_code != 401 or round_ == 2 or not replayable or not home:
+                    break
+                header = ", ".join(response.headers.get_list("www-authenticate"))
+                try:
+                    action = self._auth.on_unauthorized(
+                        header, scopes, sent_authorization=authorization, now=monotonic()
+                    )
+                except BaseException:  # a token service refused before anything is sent to it
+                    await response.aclose()
+                    raise
+                if action.kind == "fail":
+                    break
                 await response.aclose()
-                raise
-            if action.kind == "fail":
-                break
-            await response.aclose()
-            if action.token_request is not None:
-                await self._fetch_token(action.token_request)
-        hops = 0
-        while response.status_code in _REDIRECTS and "location" in response.headers:
-            if hops == MAX_REDIRECTS:
+                if action.token_request is not None:
+                    await self._fetch_token(action.token_request)
+            hops = 0
+            while response.status_code in _REDIRECTS and "location" in response.headers:
+                if hops == MAX_REDIRECTS:
+                    await response.aclose()
+                    raise errors.RegistryError(
+                        f"too many redirects: {MAX_REDIRECTS} followed, the registry sent another",
+                        status_code=response.status_code,
+                        code="TOO_MANY_REDIRECTS",
+                        method=method,
+                        path=response.request.url.path,
+                    )
+                hops += 1
+                target = urllib.parse.urljoin(str(response.url), response.headers["location"])
                 await response.aclose()
-                raise errors.RegistryError(
-                    f"too many redirects: {MAX_REDIRECTS} followed, the registry sent another",
-                    status_code=response.status_code,
-                    code="TOO_MANY_REDIRECTS",
-                    method=method,
-                    path=response.request.url.path,
-                )
-            hops += 1
-            target = urllib.parse.urljoin(str(response.url), response.headers["location"])
-            await response.aclose()
-            if response.status_code == 303 or (
-                response.status_code in (301, 302) and method not in ("GET", "HEAD")
-            ):
-                method, content = "GET", None
-            sent = dict(base_headers)
-            # Credentials stay with the registry: blob storage on another host gets none.
-            if authorization and same_origin(base, target):
-                sent["Authorization"] = authorization
-            url = target
-            request = self._http.build_request(method, url, headers=sent, content=content)
-            response = await self._send(request, idempotent=idempotent)
-        status = response.status_code
-        if status >= 400 and status not in allow:
-            try:
-                body = await _read_error_body(response)
-            finally:
-                await response.aclose()
-            path = response.request.url.path
-            if status == 404 and not body.strip().startswith(b"{"):
-                raise _not_found(method, path)
-            raise error_for_status(status, body, method=method, path=path, resource="registry")
-        if not stream:
-            try:
-                # httpx's own attribute for a body already read: .content and .json() use it.
-                response._content = await _read_capped(response, limit, what=what)
-            except httpx.TransportError as exc:
-                answered = response.request.url
-                raise transport_error(
-                    exc, method=method, path=answered.path, target=_registry_target(answered)
-                ) from exc
-            finally:
-                await response.aclose()
-        return response
+                if response.status_code == 303 or (
+                    response.status_code in (301, 302) and method not in ("GET", "HEAD")
+                ):
+                    method, content = "GET", None
+                sent = dict(base_headers)
+                # Credentials stay with the registry: blob storage on another host gets none.
+                if authorization and same_origin(base, target):
+                    sent["Authorization"] = authorization
+                url = target
+                request = self._http.build_request(method, url, headers=sent, content=content)
+                response = await self._send(request, idempotent=idempotent)
+            status = response.status_code
+            if status >= 400 and status not in allow:
+                try:
+                    body = await _read_error_body(response)
+                finally:
+                    await response.aclose()
+                path = response.request.url.path
+                if status == 404 and not body.strip().startswith(b"{"):
+                    raise _not_found(method, path)
+                raise error_for_status(status, body, method=method, path=path, resource="registry")
+            if not stream:
+                try:
+                    # httpx's own attribute for a body already read: .content and .json() use it.
+                    response._content = await _read_capped(response, limit, what=what)
+                except httpx.TransportError as exc:
+                    answered = response.request.url
+                    raise transport_error(
+                        exc, method=method, path=answered.path, target=_registry_target(answered)
+                    ) from exc
+                finally:
+                    await response.aclose()
+            return response
 
     def _ref(self, ref: str | ImageReference) -> _Ref:
         parsed = _parse_ref(ref, self.host)
