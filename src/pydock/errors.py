@@ -31,8 +31,18 @@
     ├── ContainerError(exit_code, stderr)
     ├── DigestMismatch(expected, actual)
     ├── UnsupportedFeature(backend, feature)
+    │   └── UnsupportedInstruction(line, instruction)  (also a ValueError) needs an engine
     ├── InvalidConfiguration           a bad URL, setting or argument (also a ValueError)
-    └── InvalidReference               (also a ValueError)
+    ├── InvalidReference               (also a ValueError)
+    ├── DockerfileParseError(line, reason)  (also a ValueError) a Dockerfile that does not parse
+    ├── ArchiveFormatError             a stream that is not a valid tar archive
+    ├── UnsafeArchiveError(member)     a tar member that would land outside the destination
+    ├── CopyError(path)                a copy's source and destination do not fit together
+    ├── WaitError(container_id, container_name, status, logs)   pydock.testing: not ready
+    │   ├── ContainerExited(exit_code)
+    │   ├── ContainerUnhealthy
+    │   └── WaitTimeout(pending)       (also a TimeoutError)
+    └── PortNotPublished               (also a LookupError) pydock.testing: a port not published
 
 Every error raised for a request carries ``method`` and ``path``; no message ever
 contains credentials.
@@ -41,9 +51,11 @@ contains credentials.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = [
     "APIError",
+    "ArchiveFormatError",
     "BadRequest",
     "BlobUnknown",
     "BlobUploadInvalid",
@@ -52,10 +64,14 @@ __all__ = [
     "Conflict",
     "ConnectError",
     "ContainerError",
+    "ContainerExited",
     "ContainerNotFound",
+    "ContainerUnhealthy",
+    "CopyError",
     "Denied",
     "DigestInvalid",
     "DigestMismatch",
+    "DockerfileParseError",
     "ImageNotFound",
     "InvalidConfiguration",
     "InvalidReference",
@@ -66,6 +82,7 @@ __all__ = [
     "NameInvalid",
     "NameUnknown",
     "NotFound",
+    "PortNotPublished",
     "ProtocolError",
     "PullError",
     "PullUnauthorized",
@@ -82,8 +99,12 @@ __all__ = [
     "TooManyRequests",
     "TransportError",
     "Unauthorized",
+    "UnsafeArchiveError",
     "Unsupported",
     "UnsupportedFeature",
+    "UnsupportedInstruction",
+    "WaitError",
+    "WaitTimeout",
 ]
 
 
@@ -514,3 +535,130 @@ class UnsupportedFeature(PydockError):
 
 class InvalidReference(PydockError, ValueError):
     """An image reference is not valid; the message names the offending part."""
+
+
+class UnsupportedInstruction(UnsupportedFeature, ValueError):
+    """A Dockerfile instruction that cannot be built without an engine (``RUN``, ...).
+
+    Raised by the daemonless image builder; also a ``ValueError``.
+
+    Attributes:
+        line: The 1-based line of the instruction when the Dockerfile's text
+            is known, else its 1-based position among the instructions.
+        instruction: The instruction as Dockerfile text.
+    """
+
+    def __init__(self, line: int, instruction: str, reason: str) -> None:
+        super().__init__("ImageBuilder", instruction.split(" ", 1)[0], reason)
+        self.args = (f"line {line}: {instruction!r}: {reason}",)
+        self.line = line
+        self.instruction = instruction
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DockerfileParseError(PydockError, ValueError):
+    """A Dockerfile's text could not be parsed (also a ``ValueError``).
+
+    Attributes:
+        line: The 1-based line on which the offending instruction starts.
+        reason: What is wrong, without the line number.
+    """
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[DockerfileParseError], tuple[int, str]]:
+        return (type(self), (self.line, self.reason))
+
+
+class ArchiveFormatError(PydockError):
+    """The stream is not a valid tar archive (or ends in the middle of one)."""
+
+
+class UnsafeArchiveError(PydockError):
+    """A tar archive holds a member that would land outside the destination folder.
+
+    Attributes:
+        member: The offending member's name.
+    """
+
+    def __init__(self, message: str, *, member: str) -> None:
+        super().__init__(message)
+        self.member = member
+
+
+class CopyError(PydockError):
+    """A copy's source and destination do not fit together (``docker cp``'s rules).
+
+    For example a folder copied onto an existing file, or a file copied to a
+    path that ends in ``/`` but does not exist.
+
+    Attributes:
+        path: The destination path at fault.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class WaitError(PydockError):
+    """A container did not become ready (raised by :mod:`pydock.testing`).
+
+    Attributes:
+        container_id: The container's id.
+        container_name: Its name.
+        status: Its status when the wait stopped (``running``, ``exited``...).
+        logs: Its last log lines (stdout and stderr, as text).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        container_id: str = "",
+        container_name: str = "",
+        status: str = "",
+        logs: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.container_id = container_id
+        self.container_name = container_name
+        self.status = status
+        self.logs = logs
+
+
+class ContainerExited(WaitError):
+    """The container stopped (or vanished) while it was being waited for.
+
+    Attributes:
+        exit_code: Its exit code (None when it was removed and the code is unknown).
+    """
+
+    def __init__(self, message: str, *, exit_code: int | None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.exit_code = exit_code
+
+
+class WaitTimeout(WaitError, TimeoutError):
+    """A wait strategy was not satisfied in time (also a :class:`TimeoutError`).
+
+    Attributes:
+        pending: What was still awaited, each with the last reason it was not ready.
+    """
+
+    def __init__(self, message: str, *, pending: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.pending = list(pending)
+
+
+class ContainerUnhealthy(WaitError):
+    """The engine reported the container ``unhealthy`` while it was being waited for."""
+
+
+class PortNotPublished(PydockError, LookupError):
+    """A container port is not published on the host (also a :class:`LookupError`)."""

@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from pydock.errors import PydockError
+from pydock.errors import ArchiveFormatError, CopyError, UnsafeArchiveError
 
 __all__ = [
     "BLOCK",
@@ -68,37 +68,6 @@ CHUNK = 256 * 1024
 #: Longest PAX or GNU long-name record accepted.
 MAX_META = 1024 * 1024
 _ZERO = bytes(BLOCK)
-
-
-class UnsafeArchiveError(PydockError):
-    """A tar archive holds a member that would land outside the destination folder.
-
-    Attributes:
-        member: The offending member's name.
-    """
-
-    def __init__(self, message: str, *, member: str) -> None:
-        super().__init__(message)
-        self.member = member
-
-
-class CopyError(PydockError):
-    """A copy's source and destination do not fit together (``docker cp``'s rules).
-
-    For example a folder copied onto an existing file, or a file copied to a
-    path that ends in ``/`` but does not exist.
-
-    Attributes:
-        path: The destination path at fault.
-    """
-
-    def __init__(self, message: str, *, path: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-class ArchiveFormatError(PydockError):
-    """The stream is not a valid tar archive (or ends in the middle of one)."""
 
 
 @attrs.frozen

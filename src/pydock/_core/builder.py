@@ -51,6 +51,7 @@ from pydock._core.registry import (
     ImageManifest,
     Platform,
 )
+from pydock.errors import UnsupportedInstruction
 
 __all__ = [
     "DOCKER_CONFIG_TYPE",
@@ -99,25 +100,6 @@ DEFAULT_SHELL = ("/bin/sh", "-c")
 DOCKERFILE_COMMENT = "pydock.dockerfile"
 
 ManifestFormat = Literal["auto", "oci", "docker"]
-
-
-class UnsupportedInstruction(errors.UnsupportedFeature, ValueError):
-    """A Dockerfile instruction that cannot be built without an engine (``RUN``, ...).
-
-    Attributes:
-        line: The 1-based line of the instruction when the Dockerfile's text
-            is known, else its 1-based position among the instructions.
-        instruction: The instruction as Dockerfile text.
-    """
-
-    def __init__(self, line: int, instruction: str, reason: str) -> None:
-        super().__init__("ImageBuilder", instruction.split(" ", 1)[0], reason)
-        self.args = (f"line {line}: {instruction!r}: {reason}",)
-        self.line = line
-        self.instruction = instruction
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 # --------------------------------------------------------------------------- tar entries

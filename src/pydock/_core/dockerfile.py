@@ -39,6 +39,8 @@ from typing import ClassVar, NoReturn, overload
 
 import attrs
 
+from pydock.errors import DockerfileParseError
+
 __all__ = [
     "Add",
     "Arg",
@@ -89,23 +91,6 @@ _DURATION_RE = re.compile(
 )
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 _NEWLINES = "\n\r"
-
-
-class DockerfileParseError(ValueError):
-    """A Dockerfile's text could not be parsed.
-
-    Attributes:
-        line: The 1-based line on which the offending instruction starts.
-        reason: What is wrong, without the line number.
-    """
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.line = line
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[DockerfileParseError], tuple[int, str]]:
-        return (type(self), (self.line, self.reason))
 
 
 class _Refused(ValueError):

@@ -25,7 +25,13 @@ from pydock._core.containers import (
     PortBinding,
     normalize_port,
 )
-from pydock.errors import PydockError
+from pydock.errors import (
+    ContainerExited,
+    ContainerUnhealthy,
+    PortNotPublished,
+    WaitError,
+    WaitTimeout,
+)
 
 if TYPE_CHECKING:
     from pydock._core.containers import ContainerState
@@ -76,64 +82,6 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0
 
 # --------------------------------------------------------------------------- errors
-
-
-class WaitError(PydockError):
-    """A container did not become ready.
-
-    Attributes:
-        container_id: The container's id.
-        container_name: Its name.
-        status: Its status when the wait stopped (``running``, ``exited``...).
-        logs: Its last log lines (stdout and stderr, as text).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        container_id: str = "",
-        container_name: str = "",
-        status: str = "",
-        logs: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.container_id = container_id
-        self.container_name = container_name
-        self.status = status
-        self.logs = logs
-
-
-class ContainerExited(WaitError):
-    """The container stopped (or vanished) while it was being waited for.
-
-    Attributes:
-        exit_code: Its exit code (None when it was removed and the code is unknown).
-    """
-
-    def __init__(self, message: str, *, exit_code: int | None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.exit_code = exit_code
-
-
-class WaitTimeout(WaitError, TimeoutError):
-    """A wait strategy was not satisfied in time (also a :class:`TimeoutError`).
-
-    Attributes:
-        pending: What was still awaited, each with the last reason it was not ready.
-    """
-
-    def __init__(self, message: str, *, pending: Sequence[str] = (), **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.pending = list(pending)
-
-
-class ContainerUnhealthy(WaitError):
-    """The engine reported the container ``unhealthy`` while it was being waited for."""
-
-
-class PortNotPublished(PydockError, LookupError):
-    """A container port is not published on the host (also a :class:`LookupError`)."""
 
 
 # --------------------------------------------------------------------------- strategies
