@@ -25,7 +25,6 @@ from pydock._core.images import (
     image_path,
     import_id_from_docker,
     import_params,
-    is_loopback_registry,
     list_request,
     load_names_from_docker,
     normalize_id,
@@ -358,23 +357,6 @@ def test_import_answer() -> None:
 
 
 # --------------------------------------------------------------------------- TLS and requests
-
-
-@pytest.mark.parametrize(
-    ("domain", "loopback"),
-    [
-        ("localhost", True),
-        ("localhost:5000", True),
-        ("127.0.0.1:5000", True),
-        ("127.3.4.5", True),
-        ("[::1]:5000", True),
-        ("docker.io", False),
-        ("10.0.0.1:5000", False),
-        ("localhost.example.com", False),
-    ],
-)
-def test_loopback_registries(domain: str, loopback: bool) -> None:
-    assert is_loopback_registry(domain) is loopback
 
 
 def test_tls_rule_is_dockers_on_both_engines() -> None:

@@ -15,7 +15,6 @@ state machines fed with dicts and bytes:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ import attrs
 
 from pydock._core.dialect import Backend, quote_path
 from pydock._core.errmap import is_auth_failure, scrub
+from pydock._core.hosts import is_loopback
 from pydock._core.models import parse_time
 from pydock._core.reference import ImageReference
 from pydock._core.registry import Platform
@@ -73,7 +73,6 @@ __all__ = [
     "image_path",
     "import_id_from_docker",
     "import_params",
-    "is_loopback_registry",
     "list_request",
     "load_names_from_docker",
     "normalize_id",
@@ -144,26 +143,6 @@ def normalize_names(values: object, backend: Backend) -> tuple[str, ...]:
     return tuple(out)
 
 
-def is_loopback_registry(domain: str) -> bool:
-    """Whether a registry host (with an optional port) is on the loopback interface.
-
-    ``localhost``, 127.0.0.0/8 and ``::1`` (``[::1]:5000``) are; names are not
-    resolved.
-    """
-    host = domain.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        host = host[1:end] if end != -1 else host[1:]
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve_tls_verify(domain: str, tls_verify: bool | None, backend: Backend) -> bool:
     """Decide whether TLS is verified when talking to a registry.
 
@@ -179,7 +158,7 @@ def resolve_tls_verify(domain: str, tls_verify: bool | None, backend: Backend) -
         UnsupportedFeature: On Docker, ``tls_verify`` asks for the opposite of
             what the daemon does for that registry.
     """
-    default = not is_loopback_registry(domain)
+    default = not is_loopback(domain)
     if tls_verify is None:
         return default
     if backend == "docker" and tls_verify != default:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import re
 import urllib.parse
@@ -35,6 +34,7 @@ from pydock import errors
 from pydock._core.auth import RegistryAuth
 from pydock._core.errmap import registry_error
 from pydock._core.headers import Challenge, parse_link_next, parse_www_authenticate
+from pydock._core.hosts import is_loopback
 
 __all__ = [
     "DOCKER_MANIFEST",
@@ -682,21 +682,6 @@ def layout_index(entries: Sequence[Descriptor]) -> bytes:
 
 
 # --------------------------------------------------------------------------- hosts and URLs
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (``name[:port]``) is on this machine: ``localhost``, 127/8, ``::1``."""
-    name = host
-    if name.startswith("["):
-        name = name[1 : name.find("]")] if "]" in name else name[1:]
-    elif name.count(":") == 1:
-        name = name.split(":")[0]
-    if name.lower() == "localhost" or name.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def base_urls(host: str, *, insecure: bool = False, tls: bool | None = None) -> list[str]:
