@@ -43,7 +43,10 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def unasync(session: nox.Session) -> None:
     """Check that the generated sync code matches the async code (`-- --write` regenerates)."""
-    _install(session, "ruff")
+    if session.venv_backend != "none":
+        # The exact ruff pinned in pyproject.toml: the script refuses any other version.
+        pin = session.run("python", "scripts/unasync.py", "--ruff-requirement", silent=True)
+        _install(session, str(pin).strip())
     if "--write" in session.posargs:
         session.run("python", "scripts/unasync.py")
     else:

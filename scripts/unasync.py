@@ -3,26 +3,45 @@
 
 ``src/pydock/_async/`` becomes ``src/pydock/_sync/`` and ``tests/_async/``
 becomes ``tests/_sync/``. Modules named ``_backend.py`` are the hand-written
-I/O primitives of each side and are left alone. The output is formatted with
-ruff and carries a "generated, do not edit" header.
+I/O primitives of each side and are left alone.
+
+Each line goes through three tables of rules, below: lines to drop
+(``DROP_LINES``), keywords to strip (``KEYWORDS``: ``async def`` -> ``def``,
+``await x`` -> ``x``) and whole names to rename (``RENAMES``: ``AsyncClient`` ->
+``Client``). The run fails, naming the rule, if any rule matched nothing in the
+whole async tree (so no stale rule lingers), and if an async-looking name
+(``AsyncFoo``, ``_AsyncFoo``, ``async_foo``, ``aiter_foo``) is left that no
+rule renames (so nothing is renamed by accident, and nothing new is missed).
+
+The output carries a "generated, do not edit" header and is formatted with
+ruff. Formatting differs between ruff releases, so ruff is pinned to one exact
+version in pyproject.toml (in the ``test`` and ``dev`` extras) and the script
+refuses to run with any other: ``--check`` gives the same answer in every venv.
 
 Usage:
-    python scripts/unasync.py           # regenerate
-    python scripts/unasync.py --check   # fail if the committed sync code is stale
+    python scripts/unasync.py                     # regenerate
+    python scripts/unasync.py --check             # fail if the committed sync code is stale
+    python scripts/unasync.py --ruff-requirement  # print the pinned ruff, e.g. ruff==0.17.6
+
+Exit status: 0 when done (or up to date), 1 when ``--check`` finds stale sync
+code, 2 when a rule or the environment is wrong (each problem is printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import difflib
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = ROOT / "pyproject.toml"
 PAIRS = [
     (ROOT / "src/pydock/_async", ROOT / "src/pydock/_sync"),
     (ROOT / "tests/_async", ROOT / "tests/_sync"),
@@ -33,106 +52,260 @@ HEADER = (
     "# Edit the async original and run `nox -s unasync` (or python scripts/unasync.py).\n"
 )
 
-# Whole-word renames, applied in order.
-RENAMES: list[tuple[str, str]] = [
-    (r"\b__aenter__\b", "__enter__"),
-    (r"\b__aexit__\b", "__exit__"),
-    (r"\b__aiter__\b", "__iter__"),
-    (r"\b__anext__\b", "__next__"),
-    (r"\baclose\b", "close"),
-    (r"\baread\b", "read"),
-    (r"\baiter_(bytes|raw|lines|text)\b", r"iter_\1"),
-    (r"\banext\b", "next"),
-    (r"\bStopAsyncIteration\b", "StopIteration"),
-    (r"\bhandle_async_request\b", "handle_request"),
-    (r"\basynccontextmanager\b", "contextmanager"),
-    (r"\bAsyncByteStream\b", "SyncByteStream"),
-    (r"\bAsyncBaseTransport\b", "BaseTransport"),
-    (r"\bAsync(Iterator|Iterable|Generator|ContextManager|ExitStack)\b", r"\1"),
-    (r"\bpydock\._async\b", "pydock._sync"),
-    (r"\btests\._async\b", "tests._sync"),
-    (r"\b_Async([A-Z]\w*)", r"_\1"),
-    (r"\bAsync([A-Z]\w*)", r"\1"),
-    (r"\basync_(\w+)", r"sync_\1"),
-]
-COMPILED = [(re.compile(p), r) for p, r in RENAMES]
-KEYWORDS = [
-    (re.compile(r"\basync def\b"), "def"),
-    (re.compile(r"\basync with\b"), "with"),
-    (re.compile(r"\basync for\b"), "for"),
-    (re.compile(r"\bawait\s+"), ""),
-]
-DROP_LINE = re.compile(r"^\s*(@pytest\.mark\.anyio\b.*|.*#\s*unasync:\s*remove.*)$")
-ASYNC_ONLY = re.compile(r"#\s*unasync:\s*async-only\s*$")
+#: Lines left out of the sync twin: rule name -> pattern searched in the line.
+DROP_LINES: dict[str, str] = {
+    "@pytest.mark.anyio": r"^\s*@pytest\.mark\.anyio\b",
+    "# unasync: remove": r"#\s*unasync:\s*remove",
+}
+
+#: Keywords, applied before the renames: rule name -> (pattern, replacement).
+KEYWORDS: dict[str, tuple[str, str]] = {
+    "async def": (r"\basync def\b", "def"),
+    "async with": (r"\basync with\b", "with"),
+    "async for": (r"\basync for\b", "for"),
+    "await": (r"\bawait\s+", ""),
+}
+
+#: Whole names (identifiers, or a dotted module path) and their sync spelling.
+RENAMES: dict[str, str] = {
+    # Python's async protocols and built-ins.
+    "__aenter__": "__enter__",
+    "__aexit__": "__exit__",
+    "__aiter__": "__iter__",
+    "__anext__": "__next__",
+    "anext": "next",
+    "StopAsyncIteration": "StopIteration",
+    "asynccontextmanager": "contextmanager",
+    "AsyncGenerator": "Generator",
+    "AsyncIterable": "Iterable",
+    "AsyncIterator": "Iterator",
+    # httpx and tenacity.
+    "AsyncBaseTransport": "BaseTransport",
+    "AsyncByteStream": "SyncByteStream",
+    "handle_async_request": "handle_request",
+    "aclose": "close",
+    "aread": "read",
+    "aiter_bytes": "iter_bytes",
+    "AsyncRetrying": "Retrying",
+    # pydock's public and internal classes.
+    "AsyncArchiveStream": "ArchiveStream",
+    "AsyncClient": "Client",
+    "AsyncClientBase": "ClientBase",
+    "AsyncContainer": "Container",
+    "AsyncContainers": "Containers",
+    "AsyncEngineTransport": "EngineTransport",
+    "AsyncEventStream": "EventStream",
+    "AsyncExecSession": "ExecSession",
+    "AsyncImage": "Image",
+    "AsyncImageBuilder": "ImageBuilder",
+    "AsyncImages": "Images",
+    "AsyncLogStream": "LogStream",
+    "AsyncOperation": "Operation",
+    "AsyncPaged": "Paged",
+    "AsyncRawStream": "RawStream",
+    "AsyncRegistry": "Registry",
+    "AsyncSandbox": "Sandbox",
+    "AsyncSocket": "Socket",
+    "AsyncStatsStream": "StatsStream",
+    "_AsyncChunkStream": "_ChunkStream",
+    "_AsyncConnection": "_Connection",
+    "_AsyncJsonStream": "_JsonStream",
+    "_AsyncResponseStream": "_ResponseStream",
+    "_AsyncUpgradedStream": "_UpgradedStream",
+    # Modules and test fixtures.
+    "pydock._async": "pydock._sync",
+    "async_client": "sync_client",
+}
+
+#: Names that look async; any left after the rules is an error (add it to RENAMES).
+ASYNC_LOOKING = re.compile(r"\b(?:_?Async[A-Z]\w*|async_\w+|aiter_\w+)")
 
 
-def convert(text: str, source: str) -> str:
-    """Turn the text of one async module into its sync twin."""
-    out: list[str] = []
-    for line in text.splitlines(keepends=True):
-        if DROP_LINE.match(line) or ASYNC_ONLY.search(line):
-            continue
-        for pattern, repl in KEYWORDS:
-            line = pattern.sub(repl, line)
-        for pattern, repl in COMPILED:
-            line = pattern.sub(repl, line)
-        out.append(line)
-    return HEADER.format(source=source) + "".join(out)
+class GeneratorError(Exception):
+    """The rules or the environment are wrong; ``problems`` says how, one line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+class Converter:
+    """Turns async modules into their sync twins, counting what each rule matched.
+
+    The tables default to the module's ``DROP_LINES``, ``KEYWORDS`` and
+    ``RENAMES``; ``problems()`` lists the rules that matched nothing so far and
+    the async-looking names that no rule renamed.
+    """
+
+    def __init__(
+        self,
+        *,
+        drop_lines: Mapping[str, str] | None = None,
+        keywords: Mapping[str, tuple[str, str]] | None = None,
+        renames: Mapping[str, str] | None = None,
+    ) -> None:
+        drop_lines = DROP_LINES if drop_lines is None else drop_lines
+        keywords = KEYWORDS if keywords is None else keywords
+        self.renames = dict(RENAMES if renames is None else renames)
+        self.drop_lines = [(name, re.compile(p)) for name, p in drop_lines.items()]
+        self.keywords = [(name, re.compile(p), r) for name, (p, r) in keywords.items()]
+        # One pass over whole names; longest first so that no name shadows a longer one.
+        alternatives = sorted(self.renames, key=len, reverse=True)
+        self.names = re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b")
+        self.hits: collections.Counter[str] = collections.Counter()
+        self.unknown: list[str] = []
+
+    def rules(self) -> list[str]:
+        """Every rule, described as ``problems()`` names it."""
+        return (
+            [f"DROP_LINES[{name!r}]" for name, _ in self.drop_lines]
+            + [f"KEYWORDS[{name!r}]" for name, _, _ in self.keywords]
+            + [f"RENAMES[{name!r}]" for name in self.renames]
+        )
+
+    def convert(self, text: str, source: str) -> str:
+        """Turn the text of one async module (``source`` is its path) into its sync twin."""
+        out: list[str] = []
+        for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
+            dropped = next((name for name, p in self.drop_lines if p.search(line)), None)
+            if dropped is not None:
+                self.hits[f"DROP_LINES[{dropped!r}]"] += 1
+                continue
+            for name, pattern, repl in self.keywords:
+                line, count = pattern.subn(repl, line)
+                self.hits[f"KEYWORDS[{name!r}]"] += count
+            line = self.names.sub(self._rename, line)
+            for match in ASYNC_LOOKING.finditer(line):
+                self.unknown.append(
+                    f"{source}:{lineno}: {match.group()!r} looks async but no rule renames it:"
+                    " add it, with its sync name, to RENAMES in scripts/unasync.py"
+                )
+            out.append(line)
+        return HEADER.format(source=source) + "".join(out)
+
+    def _rename(self, match: re.Match[str]) -> str:
+        self.hits[f"RENAMES[{match.group()!r}]"] += 1
+        return self.renames[match.group()]
+
+    def problems(self) -> list[str]:
+        """The rules that matched nothing, then the async-looking names left over."""
+        stale = [
+            f"{rule} matched nothing in the async code: remove it from scripts/unasync.py"
+            for rule in self.rules()
+            if not self.hits[rule]
+        ]
+        return stale + self.unknown
+
+
+def sources() -> list[tuple[Path, Path]]:
+    """Each async module with the sync path it becomes (hand-written modules excluded)."""
+    found: list[tuple[Path, Path]] = []
+    for src_dir, dst_dir in PAIRS:
+        if src_dir.exists():
+            for src in sorted(src_dir.rglob("*.py")):
+                if src.name not in HAND_WRITTEN:
+                    found.append((src, dst_dir / src.relative_to(src_dir)))
+    return found
+
+
+def convert_tree(converter: Converter | None = None) -> dict[Path, str]:
+    """Convert every async module; map each sync path to its unformatted text.
+
+    Raises:
+        GeneratorError: a rule matched nothing, or an async-looking name is left.
+    """
+    converter = Converter() if converter is None else converter
+    texts = {
+        dst: converter.convert(src.read_text(), str(src.relative_to(ROOT)))
+        for src, dst in sources()
+    }
+    problems = converter.problems()
+    if problems:
+        raise GeneratorError(problems)
+    return texts
+
+
+def pinned_ruff(pyproject: Path = PYPROJECT) -> str:
+    """The exact ruff version pyproject.toml pins (``"ruff==X.Y.Z"``, the same everywhere).
+
+    Raises:
+        GeneratorError: ruff is not pinned exactly, or pinned to two versions.
+    """
+    pins: set[str] = set(re.findall(r"\"ruff==([^\"\s;,]+)\"", pyproject.read_text()))
+    if len(pins) != 1:
+        found = ", ".join(sorted(pins)) or "none"
+        raise GeneratorError(
+            [
+                f'{pyproject.name} must pin ruff to one exact version ("ruff==X.Y.Z" in the'
+                f" test and dev extras) for the generated code to be reproducible; found: {found}"
+            ]
+        )
+    return pins.pop()
+
+
+def installed_ruff() -> str | None:
+    """The version of ruff importable by this interpreter, or None."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    words = proc.stdout.split()
+    return words[-1] if proc.returncode == 0 and words else None
+
+
+def ruff_problem(installed: str | None, pinned: str) -> str | None:
+    """Why ruff ``installed`` cannot format the output (None when it is the pinned one)."""
+    if installed == pinned:
+        return None
+    fix = f"`pip install -e '.[test]'` (or `pip install ruff=={pinned}`)"
+    if installed is None:
+        return (
+            f"ruff is not installed for {sys.executable}; the generator formats its output"
+            f" with ruff=={pinned}, pinned in pyproject.toml: run {fix}"
+        )
+    return (
+        f"ruff {installed} is installed, but the generator needs ruff=={pinned}, pinned in"
+        f" pyproject.toml (other versions format the output differently): run {fix}"
+    )
+
+
+def ensure_ruff() -> None:
+    """Fail unless the pinned ruff is installed.
+
+    Raises:
+        GeneratorError: ruff is missing or another version.
+    """
+    problem = ruff_problem(installed_ruff(), pinned_ruff())
+    if problem is not None:
+        raise GeneratorError([problem])
+
+
+def _ruff(*args: str, check: bool = True) -> None:
+    subprocess.run([sys.executable, "-m", "ruff", *args], check=check, cwd=ROOT)
 
 
 def generate(dest_root: Path | None = None) -> list[Path]:
-    """Write every sync module; return the paths written."""
+    """Write every sync module (under ``dest_root`` instead of ROOT if given); return the paths.
+
+    Raises:
+        GeneratorError: a rule is stale, a name is not covered, or ruff is not the pinned one.
+    """
+    texts = convert_tree()
+    ensure_ruff()
     written: list[Path] = []
-    for src_dir, dst_dir in PAIRS:
-        if not src_dir.exists():
-            continue
-        target_dir = dst_dir if dest_root is None else dest_root / dst_dir.relative_to(ROOT)
-        for src in sorted(src_dir.rglob("*.py")):
-            if src.name in HAND_WRITTEN:
-                continue
-            rel = src.relative_to(src_dir)
-            dst = target_dir / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_text(convert(src.read_text(), str(src.relative_to(ROOT))))
-            written.append(dst)
+    for dst, text in texts.items():
+        target = dst if dest_root is None else dest_root / dst.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        written.append(target)
     if written:
-        subprocess.run(
-            [sys.executable, "-m", "ruff", "format", "--quiet", *map(str, written)],
-            check=True,
-            cwd=ROOT,
-        )
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ruff",
-                "check",
-                "--quiet",
-                "--fix-only",
-                "--select",
-                "I,F401",
-                *map(str, written),
-            ],
-            check=False,
-            cwd=ROOT,
-        )
-        subprocess.run(
-            [sys.executable, "-m", "ruff", "format", "--quiet", *map(str, written)],
-            check=True,
-            cwd=ROOT,
-        )
+        paths = [str(path) for path in written]
+        _ruff("format", "--quiet", *paths)
+        _ruff("check", "--quiet", "--fix-only", "--select", "I,F401", *paths, check=False)
+        _ruff("format", "--quiet", *paths)
     return written
-
-
-def expected_files() -> set[Path]:
-    """The sync modules that the async tree implies (hand-written ones excluded)."""
-    names: set[Path] = set()
-    for src_dir, dst_dir in PAIRS:
-        if src_dir.exists():
-            for src in src_dir.rglob("*.py"):
-                if src.name not in HAND_WRITTEN:
-                    names.add(dst_dir / src.relative_to(src_dir))
-    return names
 
 
 def check() -> int:
@@ -141,7 +314,7 @@ def check() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_root = Path(tmp)
         # ruff must see the project's settings: copy pyproject.toml beside the output.
-        shutil.copy(ROOT / "pyproject.toml", tmp_root / "pyproject.toml")
+        shutil.copy(PYPROJECT, tmp_root / "pyproject.toml")
         for path in generate(tmp_root):
             committed = ROOT / path.relative_to(tmp_root)
             fresh = path.read_text()
@@ -156,14 +329,17 @@ def check() -> int:
                         "generated",
                     )
                 )
+    expected = {dst for _src, dst in sources()}
     for _src_dir, dst_dir in PAIRS:
         if dst_dir.exists():
-            for extra in dst_dir.rglob("*.py"):
-                if extra.name not in HAND_WRITTEN and extra not in expected_files():
-                    text = extra.read_text()
-                    if text.startswith("# GENERATED"):
-                        stale += 1
-                        print(f"{extra.relative_to(ROOT)}: generated file without an async source")
+            for extra in sorted(dst_dir.rglob("*.py")):
+                if (
+                    extra.name not in HAND_WRITTEN
+                    and extra not in expected
+                    and extra.read_text().startswith("# GENERATED")
+                ):
+                    stale += 1
+                    print(f"{extra.relative_to(ROOT)}: generated file without an async source")
     if stale:
         print(f"\n{stale} sync file(s) out of date: run `python scripts/unasync.py`.")
         return 1
@@ -171,14 +347,27 @@ def check() -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the sync code is stale")
-    args = parser.parse_args()
-    if args.check:
-        return check()
-    for path in generate():
-        print(f"wrote {path.relative_to(ROOT)}")
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="fail if the sync code is stale")
+    mode.add_argument(
+        "--ruff-requirement", action="store_true", help="print the pinned ruff requirement"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.ruff_requirement:
+            print(f"ruff=={pinned_ruff()}")
+            return 0
+        if args.check:
+            return check()
+        for path in generate():
+            print(f"wrote {path.relative_to(ROOT)}")
+    except GeneratorError as exc:
+        for problem in exc.problems:
+            print(f"unasync: {problem}", file=sys.stderr)
+        return 2
     return 0
 
 
