@@ -15,7 +15,6 @@ import attrs
 
 __all__ = [
     "RegistryAuth",
-    "decode_x_registry_auth",
     "encode_x_registry_auth",
     "encode_x_registry_config",
 ]
@@ -76,16 +75,3 @@ def encode_x_registry_config(auths: Mapping[str, RegistryAuth]) -> str:
     payload = {host: auth.to_json() for host, auth in auths.items()}
     data = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(data).decode("ascii")
-
-
-def decode_x_registry_auth(value: str) -> RegistryAuth:
-    """Read an ``X-Registry-Auth`` header value back (padding optional).
-
-    Raises:
-        ValueError: Not base64url JSON.
-    """
-    padded = value + "=" * (-len(value) % 4)
-    payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    if not isinstance(payload, dict):
-        raise ValueError("X-Registry-Auth is not a JSON object")
-    return RegistryAuth.coerce(payload) or RegistryAuth()

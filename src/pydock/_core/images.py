@@ -174,20 +174,6 @@ def resolve_tls_verify(domain: str, tls_verify: bool | None, backend: Backend) -
 # --------------------------------------------------------------------------- models
 
 
-def _strings(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, Sequence):
-        return tuple(str(v) for v in value)
-    return ()
-
-
-def _optional_strings(value: object) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return _strings(value)
-
-
 def _keys(value: object) -> tuple[str, ...]:
     if isinstance(value, Mapping):
         return tuple(sorted(str(k) for k in value))

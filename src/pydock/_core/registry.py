@@ -60,7 +60,6 @@ __all__ = [
     "Platform",
     "Token",
     "TokenRequest",
-    "UploadProgress",
     "base_urls",
     "blob_path",
     "chunk_size",
@@ -112,7 +111,6 @@ REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 # --------------------------------------------------------------------------- digests
 
 _DIGEST_RE = re.compile(r"(sha256):([0-9a-f]{64})|(sha512):([0-9a-f]{128})")
-_ALGORITHMS = {"sha256", "sha512"}
 
 
 def split_digest(digest: str) -> tuple[str, str]:
@@ -666,11 +664,6 @@ def parse_manifest(
     )
 
 
-def manifest_media_type(raw: bytes) -> str:
-    """The media type to send as ``Content-Type`` when putting ``raw``."""
-    return parse_manifest(raw).media_type or OCI_MANIFEST
-
-
 def layout_index(entries: Sequence[Descriptor]) -> bytes:
     """The ``index.json`` of an OCI image layout listing ``entries``."""
     payload = {
@@ -851,14 +844,6 @@ def chunk_size(requested: int, min_length: str | None) -> int:
     except ValueError:
         minimum = 0
     return max(requested, minimum, 1)
-
-
-@attrs.frozen
-class UploadProgress:
-    """Where a blob upload stands: the URL to use next and the bytes accepted."""
-
-    location: str
-    offset: int = 0
 
 
 CopyPhase = Literal["exists", "mounted", "copying", "done"]

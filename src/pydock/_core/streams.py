@@ -63,8 +63,6 @@ STDERR = 2
 #: Stream number of an error the engine itself reports in the stream (newer Docker).
 SYSTEMERR = 3
 
-_STREAM_NAMES = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr", SYSTEMERR: "systemerr"}
-
 _EXCERPT = 40
 
 
