@@ -17,14 +17,8 @@ from hypothesis import strategies as st
 
 from pydock import BuildEvent, Dockerfile, DockerIgnore
 from pydock._core.auth import RegistryAuth, encode_x_registry_config
-from pydock._core.build import (
-    BuildDecoder,
-    build_params,
-    check_tags,
-    folder_context,
-    gzip_chunks,
-    memory_context,
-)
+from pydock._core.build import BuildDecoder, folder_context, gzip_chunks, memory_context
+from pydock._core.build_options import BuildOptions, build_params, check_options, check_tags
 from pydock._core.registry import Platform
 from pydock.errors import BuildError, InvalidReference, StreamError
 
@@ -143,8 +137,8 @@ def test_gzip_chunks_round_trip(tmp_path: Path) -> None:
 
 
 def test_build_params_per_backend() -> None:
-    common = {
-        "tags": ["demo/app:1", "demo/app:latest"],
+    common: BuildOptions = {
+        "tag": ["demo/app:1", "demo/app:latest"],
         "dockerfile": "docker/Dockerfile",
         "buildargs": {"A": "1"},
         "target": "final",
@@ -158,7 +152,7 @@ def test_build_params_per_backend() -> None:
         "shm_size": 1 << 20,
         "memory": 1 << 28,
     }
-    docker = build_params("docker", **common)  # type: ignore[arg-type]
+    docker = build_params("docker", common)
     assert docker["t"] == ["demo/app:1", "demo/app:latest"]
     assert json.loads(docker["buildargs"]) == {"A": "1"}
     assert json.loads(docker["labels"]) == {"k": "v"}
@@ -172,14 +166,67 @@ def test_build_params_per_backend() -> None:
     assert docker["networkmode"] == "host"
     assert docker["shmsize"] == 1 << 20
     assert docker["memory"] == 1 << 28
-    podman = build_params("podman", **common)  # type: ignore[arg-type]
+    podman = build_params("podman", common)
     assert json.loads(podman["extrahosts"]) == ["db:10.0.0.2"]
     assert podman["outputformat"] == "application/vnd.docker.distribution.manifest.v2+json"
     assert "outputformat" not in docker
-    oci = build_params("podman", image_format="oci")
+    oci = build_params("podman", {"image_format": "oci"})
     assert oci["outputformat"] == "application/vnd.oci.image.manifest.v1+json"
-    minimal = build_params("docker")
+    minimal = build_params("docker", {})
     assert minimal == {"dockerfile": "Dockerfile", "rm": True, "forcerm": True}
+
+
+def test_build_params_defaults_and_spellings() -> None:
+    # The documented defaults, whether an option is left out or given as the default.
+    defaults: BuildOptions = {
+        "tag": None,
+        "dockerfile": None,
+        "buildargs": None,
+        "target": None,
+        "labels": None,
+        "platform": None,
+        "nocache": False,
+        "pull": False,
+        "network_mode": None,
+        "extra_hosts": None,
+        "cache_from": None,
+        "rm": True,
+        "forcerm": True,
+        "squash": False,
+        "shm_size": None,
+        "memory": None,
+        "image_format": "docker",
+    }
+    for backend in ("docker", "podman"):
+        assert build_params(backend, defaults) == build_params(backend, {})
+    # Options that shape the request elsewhere do not reach the query.
+    elsewhere: BuildOptions = {
+        "files": {"a": b"x"},
+        "gzip": True,
+        "auth": {"r:5000": ("u", "p")},
+        "tls_verify": False,
+        "progress": print,
+    }
+    assert build_params("docker", elsewhere) == build_params("docker", {})
+    # A platform may be given as text (normalized as Platform.parse does); a tag as a string.
+    params = build_params(
+        "docker", {"platform": "linux/arm64/v8", "tag": "a/b:1", "rm": False, "squash": True}
+    )
+    assert params["platform"] == "linux/arm64"
+    assert params["t"] == ["a/b:1"]
+    assert params["rm"] is False
+    assert params["squash"] is True
+    with pytest.raises(InvalidReference):
+        build_params("docker", {"tag": "NOT OK"})
+    with pytest.raises(TypeError, match="name"):
+        build_params("docker", {"dockerfile": Dockerfile().from_("alpine")})
+
+
+def test_every_build_option_is_known_and_no_other() -> None:
+    check_options(dict.fromkeys(BuildOptions.__optional_keys__))
+    assert len(BuildOptions.__optional_keys__) == 22
+    with pytest.raises(TypeError, match="'quiet'"):
+        check_options({"tag": "a:1", "quiet": True})
 
 
 def test_tags_are_checked() -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from typing import IO, TYPE_CHECKING
 
 from pydock._async._containers import _aiter
 from pydock._async._images import (
-    AuthLike,
     _credentials,
     _file_chunks,
     _open_source,
@@ -27,16 +26,14 @@ from pydock._core.build import (
     BuildDecoder,
     BuildEvent,
     ContextFile,
-    build_params,
-    check_tags,
     folder_context,
     gzip_chunks,
     memory_context,
 )
+from pydock._core.build_options import BuildOptions, build_params, check_options, check_tags
 from pydock._core.dockerfile import Dockerfile, From, parse_for_build
 from pydock._core.images import resolve_tls_verify
 from pydock._core.reference import ImageReference
-from pydock._core.registry import Platform
 from pydock.errors import APIError, BuildError, InvalidReference
 
 if TYPE_CHECKING:
@@ -87,38 +84,19 @@ def _read_dockerfile(path: str) -> Dockerfile | None:
 
 
 def begin_build(
-    client: AsyncClient,
-    context: BuildContext,
-    *,
-    tag: str | Sequence[str] | None = None,
-    dockerfile: str | Dockerfile | None = None,
-    files: Mapping[str, ContextFile] | None = None,
-    buildargs: Mapping[str, str] | None = None,
-    target: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    platform: str | Platform | None = None,
-    nocache: bool = False,
-    pull: bool = False,
-    network_mode: str | None = None,
-    extra_hosts: Mapping[str, str] | None = None,
-    cache_from: Sequence[str] | None = None,
-    rm: bool = True,
-    forcerm: bool = True,
-    squash: bool = False,
-    shm_size: int | None = None,
-    memory: int | None = None,
-    image_format: Literal["docker", "oci"] = "docker",
-    gzip: bool = False,
-    auth: Mapping[str, AuthLike] | None = None,
-    tls_verify: bool | None = None,
-    progress: Callable[[BuildEvent], object] | None = None,
+    client: AsyncClient, context: BuildContext, options: BuildOptions
 ) -> AsyncOperation[BuildEvent, AsyncImage]:
     """Check the arguments, prepare the context stream, and return the operation.
 
-    See :meth:`AsyncClient.begin_build` for the arguments.
+    See :meth:`AsyncClient.begin_build` for the context and :class:`BuildOptions`
+    for the options.
     """
-    tags = check_tags(tag)
-    plat = _platform(platform)
+    check_options(options)
+    query = options.copy()  # checked and resolved here, before anything is sent
+    query["tag"] = check_tags(options.get("tag"))
+    query["platform"] = _platform(options.get("platform"))
+    dockerfile = options.get("dockerfile")
+    files = options.get("files")
     parsed: Dockerfile | None = None
     dockerfile_name = "Dockerfile"
     file: IO[bytes] | None = None
@@ -158,38 +136,12 @@ def begin_build(
         _no_files(files)
         dockerfile_name = _dockerfile_name(dockerfile)
         file = context
-    explicit = {host: RegistryAuth.coerce(value) for host, value in (auth or {}).items()}
-    options: dict[str, Any] = {
-        "tags": tags,
-        "dockerfile": dockerfile_name,
-        "buildargs": buildargs,
-        "target": target,
-        "labels": labels,
-        "platform": plat,
-        "nocache": nocache,
-        "pull": pull,
-        "network_mode": network_mode,
-        "extra_hosts": extra_hosts,
-        "cache_from": cache_from,
-        "rm": rm,
-        "forcerm": forcerm,
-        "squash": squash,
-        "shm_size": shm_size,
-        "memory": memory,
-        "image_format": image_format,
+    query["dockerfile"] = dockerfile_name
+    explicit = {
+        host: RegistryAuth.coerce(value) for host, value in (options.get("auth") or {}).items()
     }
-    steps = _build_steps(
-        client,
-        chunks,
-        file,
-        tar_path,
-        gzip,
-        options,
-        explicit,
-        _base_domains(parsed),
-        tls_verify,
-    )
-    return AsyncOperation(steps, progress)
+    steps = _build_steps(client, chunks, file, tar_path, query, explicit, _base_domains(parsed))
+    return AsyncOperation(steps, options.get("progress"))
 
 
 def _no_files(files: Mapping[str, ContextFile] | None) -> None:
@@ -208,11 +160,9 @@ async def _build_steps(
     chunks: Iterator[bytes] | None,
     file: IO[bytes] | None,
     tar_path: str | None,
-    gzip: bool,
-    options: dict[str, Any],
+    options: BuildOptions,
     auths: dict[str, RegistryAuth | None],
     domains: set[str],
-    tls_verify: bool | None,
 ) -> AsyncGenerator[BuildEvent | Done[AsyncImage], None]:
     if tar_path is not None:
         file, _ = _open_source(tar_path)
@@ -220,11 +170,12 @@ async def _build_steps(
         await client.connect()
         backend = client._session.backend
         assert backend is not None
-        if options["target"]:
+        if options.get("target"):
             client._session.require("build.target")
-        if options["platform"] is not None:
+        if options.get("platform") is not None:
             client._session.require("build.platform")
-        params = build_params(backend, **options)
+        params = build_params(backend, options)
+        tls_verify = options.get("tls_verify")
         # Docker's rule for base-image registries: verify TLS except on loopback
         # (checked per registry; Podman is told, Docker decides by itself).
         verify = {resolve_tls_verify(domain, tls_verify, backend) for domain in domains}
@@ -240,7 +191,7 @@ async def _build_steps(
             headers["X-Registry-Config"] = encode_x_registry_config(sent)
         body: AsyncIterator[bytes]
         if chunks is not None:
-            body = _aiter(gzip_chunks(chunks) if gzip else chunks)
+            body = _aiter(gzip_chunks(chunks) if options.get("gzip", False) else chunks)
         else:
             assert file is not None
             body = _file_chunks(file)

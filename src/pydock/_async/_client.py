@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -49,16 +49,16 @@ from pydock.errors import (
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
+    from typing_extensions import Unpack
 
     from pydock._async._build import BuildContext
     from pydock._async._containers import AsyncContainers, AsyncEventStream
-    from pydock._async._images import AsyncImage, AsyncImages, AuthLike
+    from pydock._async._images import AsyncImage, AsyncImages
     from pydock._async._operation import AsyncOperation
     from pydock._async._registry import AsyncRegistry
     from pydock._core.auth import RegistryAuth
-    from pydock._core.build import BuildEvent, ContextFile
-    from pydock._core.dockerfile import Dockerfile
-    from pydock._core.registry import Platform
+    from pydock._core.build import BuildEvent
+    from pydock._core.build_options import BuildOptions
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "transport_error"]
 
@@ -599,31 +599,7 @@ class AsyncClient(AsyncClientBase):
     # -- builds --------------------------------------------------------------
 
     def begin_build(
-        self,
-        context: BuildContext,
-        *,
-        tag: str | Sequence[str] | None = None,
-        dockerfile: str | Dockerfile | None = None,
-        files: Mapping[str, ContextFile] | None = None,
-        buildargs: Mapping[str, str] | None = None,
-        target: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        platform: str | Platform | None = None,
-        nocache: bool = False,
-        pull: bool = False,
-        network_mode: str | None = None,
-        extra_hosts: Mapping[str, str] | None = None,
-        cache_from: Sequence[str] | None = None,
-        rm: bool = True,
-        forcerm: bool = True,
-        squash: bool = False,
-        shm_size: int | None = None,
-        memory: int | None = None,
-        image_format: Literal["docker", "oci"] = "docker",
-        gzip: bool = False,
-        auth: Mapping[str, AuthLike] | None = None,
-        tls_verify: bool | None = None,
-        progress: Callable[[BuildEvent], object] | None = None,
+        self, context: BuildContext, **options: Unpack[BuildOptions]
     ) -> AsyncOperation[BuildEvent, AsyncImage]:
         """Start a build (``docker build``); iterate the operation for :class:`BuildEvent` events.
 
@@ -637,75 +613,22 @@ class AsyncClient(AsyncClientBase):
                 always sent), a :class:`~pydock.Dockerfile` (an in-memory
                 context, with ``files``), a tar file's path, or a tar stream
                 (``bytes`` or a binary file; plain or compressed).
-            tag: The name(s) to give the image.
-            dockerfile: The Dockerfile's path inside the context (default
-                ``Dockerfile``), or for a folder context a
-                :class:`~pydock.Dockerfile` to use instead of the folder's.
-            files: Extra context files: path in the context to bytes, text, or
-                a local file or folder.
-            buildargs: ``ARG`` values.
-            target: The stage to stop at in a multi-stage build.
-            labels: Labels to add to the image.
-            platform: ``os/arch[/variant]`` to build for.
-            nocache: Do not use the build cache.
-            pull: Always try to pull newer base images.
-            network_mode: The network ``RUN`` steps use (``bridge``, ``host``, ``none``).
-            extra_hosts: ``/etc/hosts`` entries for ``RUN`` steps (host to address).
-            cache_from: Images to consider as cache sources.
-            rm: Remove intermediate containers after a successful build.
-            forcerm: Remove intermediate containers even when the build fails
-                (the default, so that a failed build leaves nothing behind;
-                the docker CLI defaults to false).
-            squash: Squash the new layers into one (Docker: experimental daemons only).
-            shm_size: Size of ``/dev/shm`` for ``RUN`` steps, in bytes.
-            memory: Memory limit for ``RUN`` steps, in bytes.
-            image_format: On Podman, the image format to write: ``"docker"``
-                (the default, as Docker always does: it keeps ``HEALTHCHECK``,
-                ``SHELL``, ``STOPSIGNAL`` and ``ONBUILD``) or ``"oci"``.
-            gzip: Compress the context on the fly (for remote engines).
-            auth: Credentials for base-image registries, by host. By default,
-                those that :meth:`login` was given or that the docker CLI's
-                config holds for the registries named in ``FROM`` lines.
-            tls_verify: For pulling base images: None verifies TLS except for
-                loopback registries, on both engines (Docker's rule).
-            progress: Called with every event.
+            **options: The build's options (``tag``, ``dockerfile``,
+                ``files``, ``buildargs``...), each described in
+                :class:`~pydock.BuildOptions`.
 
         Raises:
             FileNotFoundError: The context or its Dockerfile does not exist (raised here).
             ValueError: A context path is absolute or leaves the context, or
                 the arguments contradict each other (raised here).
             InvalidReference: A tag is invalid (raised here).
+            TypeError: An option is unknown (raised here).
         """
         from pydock._async._build import begin_build
 
-        return begin_build(
-            self,
-            context,
-            tag=tag,
-            dockerfile=dockerfile,
-            files=files,
-            buildargs=buildargs,
-            target=target,
-            labels=labels,
-            platform=platform,
-            nocache=nocache,
-            pull=pull,
-            network_mode=network_mode,
-            extra_hosts=extra_hosts,
-            cache_from=cache_from,
-            rm=rm,
-            forcerm=forcerm,
-            squash=squash,
-            shm_size=shm_size,
-            memory=memory,
-            image_format=image_format,
-            gzip=gzip,
-            auth=auth,
-            tls_verify=tls_verify,
-            progress=progress,
-        )
+        return begin_build(self, context, options)
 
-    async def build(self, context: BuildContext, **kwargs: Any) -> AsyncImage:
+    async def build(self, context: BuildContext, **options: Unpack[BuildOptions]) -> AsyncImage:
         """Build an image (``docker build``) and return it.
 
         Takes the arguments of :meth:`begin_build`.
@@ -719,7 +642,7 @@ class AsyncClient(AsyncClientBase):
             FileNotFoundError: The context or its Dockerfile does not exist.
             UnsupportedFeature: The engine's API is too old for ``target`` or ``platform``.
         """
-        async with self.begin_build(context, **kwargs) as operation:
+        async with self.begin_build(context, **options) as operation:
             return await operation.result()
 
     # -- registries ----------------------------------------------------------

@@ -1,13 +1,14 @@
-"""Engine builds without I/O: the build context as a tar stream, request parameters, progress.
+"""Engine builds without I/O: the build context as a tar stream, and progress.
 
 * :func:`folder_context` / :func:`memory_context` - the build context as tar
   chunks, produced piece by piece: a folder filtered by its ``.dockerignore``
   exactly as the docker CLI does, or a :class:`~pydock.Dockerfile` plus files.
   Nothing is held whole in memory; :func:`gzip_chunks` compresses on the fly.
-* :func:`build_params` - the query of ``POST /build`` (Docker) and
-  ``POST /libpod/build`` (Podman), which spell a few options differently.
 * :class:`BuildDecoder` - the build's JSON-lines stream to typed
   :class:`BuildEvent` objects, with the build log kept for :class:`BuildError`.
+
+The build's options and the request query they become are in
+:mod:`pydock._core.build_options`.
 
 The context functions read local files with plain blocking calls (no
 network), so the sync and async clients share them.
@@ -16,14 +17,13 @@ network), so the sync and async clients share them.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import posixpath
 import re
 import tarfile
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -33,16 +33,12 @@ from pydock._core.dialect import Backend
 from pydock._core.dockerfile import Dockerfile
 from pydock._core.dockerignore import DockerIgnore
 from pydock._core.images import ProgressDecoder
-from pydock._core.reference import ImageReference
-from pydock._core.registry import Platform
-from pydock.errors import BuildError, InvalidReference
+from pydock.errors import BuildError
 
 __all__ = [
     "BuildDecoder",
     "BuildEvent",
     "ContextFile",
-    "build_params",
-    "check_tags",
     "folder_context",
     "gzip_chunks",
     "memory_context",
@@ -248,100 +244,6 @@ def gzip_chunks(chunks: Iterable[bytes], level: int = 6) -> Iterator[bytes]:
         if out:
             yield out
     yield compressor.flush()
-
-
-# -- the request ---------------------------------------------------------------
-
-
-def check_tags(tags: str | Sequence[str] | None) -> list[str]:
-    """The build's tags as a list, each checked.
-
-    Raises:
-        InvalidReference: A tag is not a valid image reference, or names a digest.
-    """
-    if tags is None:
-        return []
-    listed = [tags] if isinstance(tags, str) else list(tags)
-    for tag in listed:
-        if ImageReference.parse(tag).digest is not None:
-            raise InvalidReference(f"cannot tag a build with a digest: {tag!r}")
-    return listed
-
-
-def build_params(
-    backend: Backend,
-    *,
-    tags: Sequence[str] = (),
-    dockerfile: str = "Dockerfile",
-    buildargs: Mapping[str, str] | None = None,
-    target: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    platform: Platform | None = None,
-    nocache: bool = False,
-    pull: bool = False,
-    network_mode: str | None = None,
-    extra_hosts: Mapping[str, str] | None = None,
-    cache_from: Sequence[str] | None = None,
-    rm: bool = True,
-    forcerm: bool = True,
-    squash: bool = False,
-    shm_size: int | None = None,
-    memory: int | None = None,
-    quiet: bool = False,
-    image_format: Literal["docker", "oci"] = "docker",
-) -> dict[str, Any]:
-    """The build request's query, for ``backend``.
-
-    Tags are checked (``InvalidReference`` names the bad one). Both engines
-    take JSON objects for build args and labels; Podman takes extra hosts as a
-    JSON list where Docker repeats the parameter. Podman is asked for Docker's
-    image format unless ``image_format="oci"``: the OCI format has no place for
-    ``HEALTHCHECK``, ``SHELL``, ``STOPSIGNAL`` or ``ONBUILD``, which buildah
-    then drops; Docker always writes its own format.
-
-    Raises:
-        InvalidReference: A tag is not a valid image reference, or has a digest.
-    """
-    checked = check_tags(tags)
-    params: dict[str, Any] = {"dockerfile": dockerfile, "rm": rm, "forcerm": forcerm}
-    if checked:
-        params["t"] = checked
-    if buildargs:
-        params["buildargs"] = json.dumps({str(k): str(v) for k, v in buildargs.items()})
-    if labels:
-        params["labels"] = json.dumps({str(k): str(v) for k, v in labels.items()})
-    if target:
-        params["target"] = target
-    if platform is not None:
-        params["platform"] = str(platform)
-    if nocache:
-        params["nocache"] = True
-    if pull:
-        params["pull"] = True
-    if network_mode:
-        params["networkmode"] = network_mode
-    if extra_hosts:
-        hosts = [f"{host}:{address}" for host, address in extra_hosts.items()]
-        params["extrahosts"] = json.dumps(hosts) if backend == "podman" else hosts
-    if cache_from:
-        params["cachefrom"] = json.dumps(list(cache_from))
-    if squash:
-        params["squash"] = True
-    if shm_size is not None:
-        params["shmsize"] = int(shm_size)
-    if memory is not None:
-        params["memory"] = int(memory)
-    if quiet:
-        params["q"] = True
-    if backend == "podman":
-        params["outputformat"] = _PODMAN_FORMATS[image_format]
-    return params
-
-
-_PODMAN_FORMATS = {
-    "docker": "application/vnd.docker.distribution.manifest.v2+json",
-    "oci": "application/vnd.oci.image.manifest.v1+json",
-}
 
 
 # -- the progress stream ---------------------------------------------------------
