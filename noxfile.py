@@ -27,8 +27,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
-    _install(session, "ruff")
+    """ruff check and ruff format --check (with the ruff pinned in pyproject.toml)."""
+    if session.venv_backend != "none":
+        pin = session.run("python", "scripts/unasync.py", "--ruff-requirement", silent=True)
+        _install(session, str(pin).strip())
     session.run("ruff", "check", *SRC)
     session.run("ruff", "format", "--check", *SRC)
 

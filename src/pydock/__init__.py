@@ -18,7 +18,7 @@ from pydock._version import __version__ as __version__
 # stays cheap and a program pays only for what it touches. `__all__`, lazy
 # loading and `dir()` all read this table.
 _EXPORTS: dict[str, str] = {
-    "ArchiveFormatError": "pydock._core.archive",
+    "ArchiveFormatError": "pydock.errors",
     "ArchiveStream": "pydock._sync._containers",
     "AsyncArchiveStream": "pydock._async._containers",
     "AsyncClient": "pydock._async._client",
@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncRegistry": "pydock._async._registry",
     "AsyncStatsStream": "pydock._async._containers",
     "BuildEvent": "pydock._core.build",
+    "BuildOptions": "pydock._core.build_options",
     "BuildResult": "pydock._core.builder",
     "Client": "pydock._sync._client",
     "Container": "pydock._sync._containers",
@@ -44,13 +45,13 @@ _EXPORTS: dict[str, str] = {
     "ContainerState": "pydock._core.containers",
     "ContainerStats": "pydock._core.containers",
     "Containers": "pydock._sync._containers",
-    "CopyError": "pydock._core.archive",
+    "CopyError": "pydock.errors",
     "CopyProgress": "pydock._core.registry",
     "DEFAULT_TIMEOUT": "pydock._async._client",
     "Descriptor": "pydock._core.registry",
     "DockerIgnore": "pydock._core.dockerignore",
     "Dockerfile": "pydock._core.dockerfile",
-    "DockerfileParseError": "pydock._core.dockerfile",
+    "DockerfileParseError": "pydock.errors",
     "EngineInfo": "pydock._core.models",
     "EngineVersion": "pydock._core.models",
     "EventStream": "pydock._sync._containers",
@@ -88,8 +89,8 @@ _EXPORTS: dict[str, str] = {
     "StatsStream": "pydock._sync._containers",
     "TLSConfig": "pydock._core.config",
     "TopResult": "pydock._core.containers",
-    "UnsafeArchiveError": "pydock._core.archive",
-    "UnsupportedInstruction": "pydock._core.builder",
+    "UnsafeArchiveError": "pydock.errors",
+    "UnsupportedInstruction": "pydock.errors",
     "deadline": "pydock._core.deadline",
 }
 
@@ -115,15 +116,12 @@ if TYPE_CHECKING:
     from pydock._async._registry import AsyncPaged as AsyncPaged
     from pydock._async._registry import AsyncRegistry as AsyncRegistry
     from pydock._async._upgrade import AsyncRawStream as AsyncRawStream
-    from pydock._core.archive import ArchiveFormatError as ArchiveFormatError
-    from pydock._core.archive import CopyError as CopyError
-    from pydock._core.archive import UnsafeArchiveError as UnsafeArchiveError
     from pydock._core.auth import RegistryAuth as RegistryAuth
     from pydock._core.build import BuildEvent as BuildEvent
+    from pydock._core.build_options import BuildOptions as BuildOptions
     from pydock._core.builder import BuildResult as BuildResult
     from pydock._core.builder import ImagePlan as ImagePlan
     from pydock._core.builder import LayerBlob as LayerBlob
-    from pydock._core.builder import UnsupportedInstruction as UnsupportedInstruction
     from pydock._core.config import TLSConfig as TLSConfig
     from pydock._core.containers import ContainerChange as ContainerChange
     from pydock._core.containers import ContainerEvent as ContainerEvent
@@ -139,7 +137,6 @@ if TYPE_CHECKING:
     from pydock._core.containers import TopResult as TopResult
     from pydock._core.deadline import deadline as deadline
     from pydock._core.dockerfile import Dockerfile as Dockerfile
-    from pydock._core.dockerfile import DockerfileParseError as DockerfileParseError
     from pydock._core.dockerignore import DockerIgnore as DockerIgnore
     from pydock._core.images import HistoryEntry as HistoryEntry
     from pydock._core.images import ImageConfig as ImageConfig
@@ -172,6 +169,11 @@ if TYPE_CHECKING:
     from pydock._sync._registry import Paged as Paged
     from pydock._sync._registry import Registry as Registry
     from pydock._sync._upgrade import RawStream as RawStream
+    from pydock.errors import ArchiveFormatError as ArchiveFormatError
+    from pydock.errors import CopyError as CopyError
+    from pydock.errors import DockerfileParseError as DockerfileParseError
+    from pydock.errors import UnsafeArchiveError as UnsafeArchiveError
+    from pydock.errors import UnsupportedInstruction as UnsupportedInstruction
 else:
 
     def __getattr__(name: str) -> Any:

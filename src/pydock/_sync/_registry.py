@@ -31,6 +31,7 @@ from pydock._core.auth import RegistryAuth
 from pydock._core.config import load_docker_config
 from pydock._core.deadline import check_seconds, deadline
 from pydock._core.errmap import error_for_status
+from pydock._core.hosts import is_loopback
 from pydock._core.reference import ImageReference
 from pydock._core.registry import (
     ERROR_BODY_LIMIT,
@@ -55,7 +56,6 @@ from pydock._core.registry import (
     chunk_size,
     compute_digest,
     content_range,
-    is_loopback,
     layout_index,
     next_page_url,
     parse_digest_header,
