@@ -21,7 +21,6 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 import httpx
-from tenacity import AsyncRetrying
 
 from pydock import errors
 from pydock._async._backend import (
@@ -32,20 +31,11 @@ from pydock._async._backend import (
     pump_events,
     run_parallel,
     run_process,
-    sleep,
     to_thread,
     write_chunks,
 )
-from pydock._async._client import (
-    DEFAULT_TIMEOUT,
-    _discard_answer,
-    _last_outcome,
-    _RetryDecision,
-    _StopDecision,
-    _WaitDecision,
-    transport_error,
-)
 from pydock._async._operation import AsyncOperation, Done
+from pydock._async._retrying import DEFAULT_TIMEOUT, RetryDecision, retrying, transport_error
 from pydock._async._transport import AsyncEngineTransport
 from pydock._core import credentials as creds
 from pydock._core.auth import RegistryAuth
@@ -720,16 +710,9 @@ class AsyncRegistry:
         """Send one request (streamed answer) with the retry policy; map transport errors."""
         method, path = request.method, request.url.path
         started = monotonic()
-        retrying = AsyncRetrying(
-            retry=_RetryDecision(self._retry, idempotent),
-            wait=_WaitDecision(self._retry),
-            stop=_StopDecision(self._retry),
-            sleep=sleep,
-            before_sleep=_discard_answer,
-            retry_error_callback=_last_outcome,
-        )
+        retry = retrying(self._retry, RetryDecision(self._retry, idempotent))
         try:
-            response: httpx.Response = await retrying(self._http.send, request, stream=True)
+            response: httpx.Response = await retry(self._http.send, request, stream=True)
         except httpx.TransportError as exc:
             raise transport_error(
                 exc, method=method, path=path, target=_registry_target(request.url)

@@ -27,11 +27,11 @@ from pydock._core.headers import redact_headers
 from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._core.shapes import get_str, object_
-from pydock._sync._backend import ClientBase, Lock, monotonic, sleep
+from pydock._sync._backend import ClientBase, Lock, monotonic
+from pydock._sync._retrying import DEFAULT_TIMEOUT, RetryDecision, retrying, transport_error
 from pydock._sync._transport import (
     IDEMPOTENT_EXTENSION,
     EngineTransport,
-    MalformedResponse,
     PreparedRequest,
     prepare_request,
 )
@@ -39,18 +39,15 @@ from pydock._sync._upgrade import RawStream
 from pydock._version import __version__
 from pydock.errors import (
     APIError,
-    ConnectError,
     InvalidConfiguration,
     ProtocolError,
     PydockError,
     ResponseTooLarge,
     Timeout,
-    TransportError,
     Unauthorized,
 )
 
 if TYPE_CHECKING:
-    from tenacity import RetryCallState
     from typing_extensions import Unpack
 
     from pydock._core.auth import RegistryAuth
@@ -67,111 +64,8 @@ __all__ = ["DEFAULT_TIMEOUT", "Client", "transport_error"]
 log = logging.getLogger("pydock")
 http_log = logging.getLogger("pydock.http")
 
-#: Ten seconds to connect, a minute for everything else; streams read without a limit.
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _USER_AGENT = f"pydock/{__version__}"
 _UNSET: Any = object()
-
-
-def transport_error(
-    exc: httpx.TransportError, *, method: str, path: str, target: str
-) -> TransportError | ProtocolError:
-    """The pydock error for an httpx transport error: the one place they are mapped.
-
-    Args:
-        exc: What httpx (or the transport) raised.
-        method: The request's method.
-        path: The request's path.
-        target: What was being talked to, for the message (``"the engine at unix://..."``).
-    """
-    if isinstance(exc, MalformedResponse):
-        return ProtocolError(
-            f"{target} sent a malformed answer: {exc}", field="http", method=method, path=path
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        if deadline.passed():
-            return Timeout(
-                f"timed out: the call's deadline passed ({exc})", method=method, path=path
-            )
-        return Timeout(f"timed out: {exc}", method=method, path=path)
-    if isinstance(exc, httpx.ConnectError):
-        return ConnectError(f"cannot reach {target}: {exc}", method=method, path=path)
-    return TransportError(str(exc) or type(exc).__name__, method=method, path=path)
-
-
-def _connect_failed(exc: BaseException) -> bool:
-    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-
-
-class _RetryDecision:
-    """tenacity ``retry=``: asks the policy whether an outcome deserves another try."""
-
-    def __init__(self, policy: RetryPolicy, idempotent: bool) -> None:
-        self.policy = policy
-        self.idempotent = idempotent
-
-    def __call__(self, state: RetryCallState) -> bool:
-        outcome = state.outcome
-        if outcome is None:
-            return False
-        if outcome.failed:
-            return self.wants(None, outcome.exception())
-        return self.wants(outcome.result(), None)
-
-    def wants(self, response: object, exc: BaseException | None) -> bool:
-        """Whether this answer (or this error) deserves another try."""
-        if exc is not None:
-            if isinstance(exc, MalformedResponse):
-                return False  # the same bytes would come again: never resent
-            if _connect_failed(exc):
-                return self.policy.should_retry_error(
-                    connect_failed=True, idempotent=self.idempotent
-                )
-            if isinstance(exc, httpx.TimeoutException):
-                return False
-            if isinstance(exc, httpx.TransportError):
-                return self.policy.should_retry_error(
-                    connect_failed=False, idempotent=self.idempotent
-                )
-            return False
-        return isinstance(response, httpx.Response) and self.policy.should_retry_status(
-            response.status_code, idempotent=self.idempotent
-        )
-
-
-class _WaitDecision:
-    """tenacity ``wait=``: backoff with jitter, or what ``Retry-After`` asks for."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-
-    def __call__(self, state: RetryCallState) -> float:
-        retry_after = None
-        outcome = state.outcome
-        if outcome is not None and not outcome.failed:
-            response = outcome.result()
-            if isinstance(response, httpx.Response):
-                retry_after = response.headers.get("retry-after")
-        return self.policy.delay(state.attempt_number, retry_after=retry_after)
-
-
-class _StopDecision:
-    """tenacity ``stop=``: bounded tries and bounded total time."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-
-    def __call__(self, state: RetryCallState) -> bool:
-        elapsed = state.seconds_since_start or 0.0
-        left = deadline.remaining()
-        if left is not None and left <= state.upcoming_sleep:
-            return True  # the next try would start past the deadline
-        return self.policy.gives_up(state.attempt_number, elapsed, state.upcoming_sleep)
-
-
-def _last_outcome(state: RetryCallState) -> Any:
-    assert state.outcome is not None
-    return state.outcome.result()
 
 
 class Client(ClientBase):
@@ -402,7 +296,7 @@ class Client(ClientBase):
                 headers=headers,
                 extensions=extensions,
             )
-        decision = _RetryDecision(self._retry, idempotent)
+        decision = RetryDecision(self._retry, idempotent)
         started = monotonic()
         target = f"the engine at {self.base_url}"
         try:
@@ -464,23 +358,13 @@ class Client(ClientBase):
     def _send_retrying(
         self,
         request: httpx.Request | PreparedRequest,
-        decision: _RetryDecision,
+        decision: RetryDecision,
         response: httpx.Response | None,
         error: httpx.TransportError | None,
     ) -> httpx.Response:
         """Retry with tenacity, the first outcome (already had) counting as try one."""
-        from tenacity import Retrying  # loaded only once something needs a retry
-
-        retrying = Retrying(
-            retry=decision,
-            wait=_WaitDecision(self._retry),
-            stop=_StopDecision(self._retry),
-            sleep=sleep,
-            before_sleep=_discard_answer,
-            retry_error_callback=_last_outcome,
-        )
         last: httpx.Response | None = None
-        for attempt in retrying:
+        for attempt in retrying(self._retry, decision):
             with attempt:
                 if error is not None:
                     pending, error = error, None
@@ -785,15 +669,6 @@ def _registry_domain(registry: str) -> str:
     if text in ("", "index.docker.io", "registry-1.docker.io"):
         return "docker.io"
     return text
-
-
-def _discard_answer(state: RetryCallState) -> None:
-    """Before sleeping for a retry, close the answer that will be thrown away."""
-    outcome = state.outcome
-    if outcome is not None and not outcome.failed:
-        response = outcome.result()
-        if isinstance(response, httpx.Response):
-            response.close()
 
 
 def _read_limited(

@@ -23,7 +23,6 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 import httpx
-from tenacity import Retrying
 
 from pydock import errors
 from pydock._core import credentials as creds
@@ -78,20 +77,11 @@ from pydock._sync._backend import (
     pump_events,
     run_parallel,
     run_process,
-    sleep,
     to_thread,
     write_chunks,
 )
-from pydock._sync._client import (
-    DEFAULT_TIMEOUT,
-    _discard_answer,
-    _last_outcome,
-    _RetryDecision,
-    _StopDecision,
-    _WaitDecision,
-    transport_error,
-)
 from pydock._sync._operation import Done, Operation
+from pydock._sync._retrying import DEFAULT_TIMEOUT, RetryDecision, retrying, transport_error
 from pydock._sync._transport import EngineTransport
 from pydock._version import __version__
 
@@ -716,16 +706,9 @@ class Registry:
         """Send one request (streamed answer) with the retry policy; map transport errors."""
         method, path = request.method, request.url.path
         started = monotonic()
-        retrying = Retrying(
-            retry=_RetryDecision(self._retry, idempotent),
-            wait=_WaitDecision(self._retry),
-            stop=_StopDecision(self._retry),
-            sleep=sleep,
-            before_sleep=_discard_answer,
-            retry_error_callback=_last_outcome,
-        )
+        retry = retrying(self._retry, RetryDecision(self._retry, idempotent))
         try:
-            response: httpx.Response = retrying(self._http.send, request, stream=True)
+            response: httpx.Response = retry(self._http.send, request, stream=True)
         except httpx.TransportError as exc:
             raise transport_error(
                 exc, method=method, path=path, target=_registry_target(request.url)
