@@ -98,7 +98,7 @@ def pydock_client(pytestconfig: pytest.Config) -> Iterator[Client]:
     from pydock import Client
     from pydock.errors import PydockError
     from pydock.testing import remove_session, remove_stale
-    from pydock.testing._core import needs_sweep
+    from pydock.testing._sessions import needs_sweep
 
     url = _engine_url(pytestconfig)
     client = Client(url) if url else Client.from_env()
@@ -120,7 +120,7 @@ async def pydock_async_client(pytestconfig: pytest.Config) -> AsyncIterator[Asyn
     """An async engine client for one test (run async tests with ``@pytest.mark.anyio``)."""
     from pydock import AsyncClient
     from pydock.testing import async_remove_stale
-    from pydock.testing._core import needs_sweep
+    from pydock.testing._sessions import needs_sweep
 
     url = _engine_url(pytestconfig)
     async with AsyncClient(url) if url else AsyncClient.from_env() as client:
@@ -173,15 +173,15 @@ async def pydock_async_container(
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Remove what this process's session still owns on every engine it used."""
-    core = sys.modules.get("pydock.testing._core")
-    if core is None:  # nothing of pydock.testing was used: stay inert
+    sessions = sys.modules.get("pydock.testing._sessions")
+    if sessions is None:  # nothing of pydock.testing was used: stay inert
         return
     from pydock import Client
     from pydock.errors import PydockError
     from pydock.testing import remove_session
 
     pid = os.getpid()
-    for owner, url in sorted(core._SWEPT):
+    for owner, url in sorted(sessions._SWEPT):
         if owner != pid or url in _CLEANED:
             continue
         try:

@@ -29,22 +29,12 @@ from pydock.testing import (
     host_port,
     http_url,
 )
-from pydock.testing._core import (
-    SESSION_LABEL,
-    ProcessIdentity,
-    Session,
-    WaitPlan,
-    as_strategy,
-    classify_owner,
-    current_session,
-    default_ports,
-    describe_state,
-    engine_host,
-    last_lines,
-    only_tcp_port,
-    process_alive,
-    process_start,
-)
+from pydock.testing._hosts import default_ports, engine_host, only_tcp_port
+from pydock.testing._identity import ProcessIdentity, process_alive, process_start
+from pydock.testing._plan import WaitPlan
+from pydock.testing._report import describe_state, last_lines
+from pydock.testing._sessions import SESSION_LABEL, Session, classify_owner, current_session
+from pydock.testing._waits import as_strategy
 
 # --------------------------------------------------------------------------- strategies
 

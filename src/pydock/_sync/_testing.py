@@ -5,7 +5,7 @@
 Written once, async; the sync module is generated from it. ``pydock.testing``
 exports the sync functions under their own names and these async ones with
 an ``async`` prefix (see its docstring). Decisions (what a strategy means,
-what is still pending, whose a leftover is) live in ``pydock.testing._core``.
+what is still pending, whose a leftover is) live in the ``pydock.testing._*`` modules.
 """
 
 from __future__ import annotations
@@ -21,41 +21,45 @@ import httpx
 
 from pydock._core.containers import encode_filters
 from pydock._sync._backend import connect_tcp, fail_after, monotonic, sleep
-from pydock.errors import APIError, ContainerNotFound, NotFound, PydockError
-from pydock.testing._core import (
-    DEFAULT_TIMEOUT,
-    SESSION_LABEL,
+from pydock.errors import (
+    APIError,
     ContainerExited,
+    ContainerNotFound,
     ContainerUnhealthy,
-    ExecWait,
-    HealthWait,
-    HttpWait,
-    LogWait,
-    Network,
-    PortsSpec,
-    PortWait,
-    RunOptions,
-    Volume,
-    WaitArg,
+    NotFound,
+    PydockError,
     WaitError,
-    WaitPlan,
-    WaitStrategy,
     WaitTimeout,
-    as_strategy,
-    classify_owner,
-    current_session,
+)
+from pydock.testing._hosts import (
+    PortsSpec,
     default_ports,
-    describe_state,
-    format_logs,
-    has_exited,
     host_address,
     host_port,
     http_url,
     is_local_engine,
-    last_lines,
+    only_tcp_port,
+)
+from pydock.testing._plan import WaitPlan
+from pydock.testing._report import describe_state, format_logs, has_exited, last_lines
+from pydock.testing._resources import Network, RunOptions, Volume
+from pydock.testing._sessions import (
+    SESSION_LABEL,
+    classify_owner,
+    current_session,
     needs_sweep,
     next_name,
-    only_tcp_port,
+)
+from pydock.testing._waits import (
+    DEFAULT_TIMEOUT,
+    ExecWait,
+    HealthWait,
+    HttpWait,
+    LogWait,
+    PortWait,
+    WaitArg,
+    WaitStrategy,
+    as_strategy,
 )
 
 if TYPE_CHECKING:
