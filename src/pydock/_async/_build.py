@@ -12,14 +12,9 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from typing import IO, TYPE_CHECKING
 
-from pydock._async._containers import _aiter
-from pydock._async._images import (
-    _credentials,
-    _file_chunks,
-    _open_source,
-    _platform,
-    _progress,
-)
+from pydock._async._bodies import file_chunks, open_source, progress_events, stream_chunks
+from pydock._async._credentials import credentials_for
+from pydock._async._images import parse_platform
 from pydock._async._operation import AsyncOperation, Done
 from pydock._core.auth import RegistryAuth, encode_x_registry_config
 from pydock._core.build import (
@@ -94,7 +89,7 @@ def begin_build(
     check_options(options)
     query = options.copy()  # checked and resolved here, before anything is sent
     query["tag"] = check_tags(options.get("tag"))
-    query["platform"] = _platform(options.get("platform"))
+    query["platform"] = parse_platform(options.get("platform"))
     dockerfile = options.get("dockerfile")
     files = options.get("files")
     parsed: Dockerfile | None = None
@@ -165,7 +160,7 @@ async def _build_steps(
     domains: set[str],
 ) -> AsyncGenerator[BuildEvent | Done[AsyncImage], None]:
     if tar_path is not None:
-        file, _ = _open_source(tar_path)
+        file, _ = open_source(tar_path)
     try:
         await client.connect()
         backend = client._session.backend
@@ -182,7 +177,7 @@ async def _build_steps(
         if backend == "podman" and (tls_verify is not None or verify == {False}):
             params["tlsVerify"] = bool(tls_verify)
         for domain in sorted(domains - set(auths)):
-            found = await _credentials(None, domain, client._logins)
+            found = await credentials_for(None, domain, client._logins)
             if found is not None:
                 auths[domain] = found
         headers = {"Content-Type": "application/x-tar"}
@@ -191,16 +186,16 @@ async def _build_steps(
             headers["X-Registry-Config"] = encode_x_registry_config(sent)
         body: AsyncIterator[bytes]
         if chunks is not None:
-            body = _aiter(gzip_chunks(chunks) if options.get("gzip", False) else chunks)
+            body = stream_chunks(gzip_chunks(chunks) if options.get("gzip", False) else chunks)
         else:
             assert file is not None
-            body = _file_chunks(file)
+            body = file_chunks(file)
         decoder = BuildDecoder(backend)
         try:
             async with client._stream(
                 "POST", "/build", "/build", params=params, content=body, headers=headers
             ) as response:
-                async for event in _progress(response, decoder):
+                async for event in progress_events(response, decoder):
                     yield event
         except APIError as exc:
             # Docker answers 500 for a context it cannot use (no Dockerfile, bad tar).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pydock._async._backend import AsyncClientBase, Lock, monotonic
+from pydock._async._credentials import save_credentials
 from pydock._async._retrying import DEFAULT_TIMEOUT, RetryDecision, retrying, transport_error
 from pydock._async._transport import (
     IDEMPOTENT_EXTENSION,
@@ -580,8 +581,6 @@ class AsyncClient(AsyncClientBase):
             auth = RegistryAuth(username=username, identitytoken=token, serveraddress=domain)
         self._logins[domain] = auth
         if store:
-            from pydock._async._registry import save_credentials
-
             await save_credentials(domain, auth)
         return get_str(answer, "Status") or "Login Succeeded"
 
@@ -596,8 +595,6 @@ class AsyncClient(AsyncClientBase):
         domain = _registry_domain(registry)
         self._logins.pop(domain, None)
         if store:
-            from pydock._async._registry import save_credentials
-
             await save_credentials(domain, None)
 
     def registry(self, host: str, **kwargs: Any) -> AsyncRegistry:

@@ -19,7 +19,6 @@ from collections.abc import (
     AsyncIterable,
     AsyncIterator,
     Iterable,
-    Iterator,
     Mapping,
     Sequence,
 )
@@ -31,6 +30,7 @@ import attrs
 import httpx
 
 from pydock._async._backend import monotonic, sleep
+from pydock._async._bodies import stream_chunks
 from pydock._core.archive import (
     CopyExtractor,
     TarReader,
@@ -135,11 +135,6 @@ def _cleanup_scope() -> contextlib.AbstractContextManager[object]:
     scope: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     scope = anyio.move_on_after(_EXEC_CLEANUP_LIMIT, shield=True)  # unasync: remove
     return scope
-
-
-async def _aiter(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    while (chunk := next(chunks, None)) is not None:
-        yield chunk
 
 
 async def _aiter_any(data: AsyncIterable[bytes] | Iterable[bytes]) -> AsyncIterator[bytes]:
@@ -737,7 +732,7 @@ class AsyncContainer:
         folder, arcname = plan_copy_to(
             target, info, source_name="." if contents else source.name, source_is_dir=source_is_dir
         )
-        await self.put_archive(folder, _aiter(iter_tar(source.path, arcname)))
+        await self.put_archive(folder, stream_chunks(iter_tar(source.path, arcname)))
 
     async def copy_from(
         self,

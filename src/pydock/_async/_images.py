@@ -12,12 +12,20 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import httpx
 
+from pydock._async._bodies import (
+    ResponseBody,
+    StrPath,
+    file_chunks,
+    open_source,
+    progress_events,
+)
+from pydock._async._credentials import credentials_for
 from pydock._async._operation import AsyncOperation, Done
 from pydock._core.auth import RegistryAuth, encode_x_registry_auth
 from pydock._core.dialect import Backend
@@ -28,7 +36,6 @@ from pydock._core.images import (
     ImagePruneReport,
     ImageRemoveReport,
     Platform,
-    ProgressDecoder,
     PullDecoder,
     PullProgress,
     PushDecoder,
@@ -73,19 +80,15 @@ from pydock.errors import (
 if TYPE_CHECKING:
     from pydock._async._client import AsyncClient
 
-__all__ = ["AsyncImage", "AsyncImages"]
+__all__ = ["AsyncImage", "AsyncImages", "parse_platform"]
 
 EventT = TypeVar("EventT")
 
-#: Bytes read from or written to a file at a time by ``save``, ``load`` and ``import_``.
-CHUNK_SIZE = 1024 * 1024
 
 _ID_PREFIX = re.compile(r"(sha256:)?[0-9a-f]{1,64}")
 
 #: Credentials as ``pull``/``push`` take them.
 AuthLike = RegistryAuth | Mapping[str, Any] | tuple[str, str] | None
-#: A file path.
-StrPath = str | os.PathLike[str]
 
 
 @attrs.frozen
@@ -187,35 +190,15 @@ def _parse_ref(ref: str | ImageReference) -> ImageReference:
     return ref if isinstance(ref, ImageReference) else ImageReference.parse(ref)
 
 
-def _platform(platform: str | Platform | None) -> Platform | None:
+def parse_platform(platform: str | Platform | None) -> Platform | None:
+    """``platform`` as a :class:`Platform` (``"linux/arm64"`` parsed), None as None.
+
+    Raises:
+        ValueError: The text is not a platform.
+    """
     if platform is None or isinstance(platform, Platform):
         return platform
     return Platform.parse(platform)
-
-
-async def _credentials(
-    auth: RegistryAuth | None, domain: str, logins: Mapping[str, RegistryAuth] | None = None
-) -> RegistryAuth | None:
-    """Explicit credentials, else those given to ``client.login``, else what ``docker`` would use.
-
-    That is ``config.json`` (inline ``auth``, ``identitytoken``), ``credsStore``
-    and ``credHelpers`` (the ``docker-credential-*`` helpers are run), shared
-    with :class:`~pydock.Registry`.
-
-    Raises:
-        InvalidConfiguration: ``config.json`` is broken or a helper cannot run.
-        PydockError: A credential helper failed.
-    """
-    creds = auth
-    if creds is None and logins:
-        creds = logins.get(domain)
-    if creds is None:
-        from pydock._async._registry import load_credentials
-
-        creds = await load_credentials(domain)
-    if creds is not None and not creds.serveraddress:
-        creds = attrs.evolve(creds, serveraddress=domain)
-    return creds
 
 
 class _AtomicFile:
@@ -244,70 +227,6 @@ class _AtomicFile:
             self.file.close()
         with contextlib.suppress(OSError):
             os.unlink(self.temp)
-
-
-def _open_source(source: StrPath | IO[bytes]) -> tuple[IO[bytes], bool]:
-    """The binary file to read, and whether this module opened it (and must close it)."""
-    if isinstance(source, (str, os.PathLike)):
-        return open(os.fspath(source), "rb"), True
-    return source, False
-
-
-async def _file_chunks(file: IO[bytes]) -> AsyncIterator[bytes]:
-    """The file's bytes, CHUNK_SIZE at a time (a streamed request body)."""
-    while True:
-        chunk = file.read(CHUNK_SIZE)
-        if not chunk:
-            return
-        yield chunk
-
-
-class _Body:
-    """The chunks of a streamed answer, with a close that always finishes the iterators below.
-
-    httpx reads a body through nested generators; one left half-way is only
-    finalized by the garbage collector (trio warns about it). ``aclose``
-    closes the answer and then runs the iterators to their (immediate) end.
-    """
-
-    def __init__(self, response: httpx.Response, chunk_size: int | None = None) -> None:
-        self._response = response
-        self._chunks = response.aiter_bytes(chunk_size)
-        self._finished = False
-
-    def __aiter__(self) -> _Body:
-        return self
-
-    async def __anext__(self) -> bytes:
-        try:
-            return await self._chunks.__anext__()
-        except BaseException:
-            self._finished = True
-            raise
-
-    async def aclose(self) -> None:
-        if self._finished:
-            return
-        self._finished = True
-        await self._response.aclose()
-        with contextlib.suppress(Exception):
-            async for _ in self._chunks:
-                pass
-
-
-async def _progress(
-    response: httpx.Response, decoder: ProgressDecoder[EventT]
-) -> AsyncIterator[EventT]:
-    """The typed events of a progress stream, as they arrive (errors in it raise)."""
-    body = _Body(response)
-    try:
-        async for chunk in body:
-            for event in decoder.feed(chunk):
-                yield event
-    finally:
-        await body.aclose()
-    for event in decoder.flush():
-        yield event
 
 
 class AsyncImages:
@@ -350,7 +269,7 @@ class AsyncImages:
             ValueError: ``platform`` is not ``os/arch[/variant]``.
         """
         parsed = _parse_ref(ref)
-        plat = _platform(platform)
+        plat = parse_platform(platform)
         creds = RegistryAuth.coerce(auth)
         return AsyncOperation(self._pull_steps(parsed, plat, creds, tls_verify), progress)
 
@@ -367,7 +286,7 @@ class AsyncImages:
         if platform is not None:
             client._session.require("platform")
         params = pull_params(ref, backend=backend, platform=platform, tls_verify=verify)
-        auth = await _credentials(auth, ref.domain, client._logins)
+        auth = await credentials_for(auth, ref.domain, client._logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PullDecoder(backend, ref.familiar)
         try:
@@ -379,7 +298,7 @@ class AsyncImages:
                 headers=headers,
                 resource="image",
             ) as response:
-                async for event in _progress(response, decoder):
+                async for event in progress_events(response, decoder):
                     yield event
         except ServerError as exc:
             # Docker answers 500 for most registry failures: a failed pull all the same.
@@ -445,14 +364,14 @@ class AsyncImages:
         backend = await self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         path, params = push_request(ref, backend=backend, tls_verify=verify)
-        auth = await _credentials(auth, ref.domain, client._logins)
+        auth = await credentials_for(auth, ref.domain, client._logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PushDecoder()
         try:
             async with client._stream(
                 "POST", path, params=params, headers=headers, resource="image"
             ) as response:
-                async for event in _progress(response, decoder):
+                async for event in progress_events(response, decoder):
                     yield event
         except APIError as exc:
             raise _image_not_known(exc) from exc
@@ -691,7 +610,7 @@ class AsyncImages:
             async with self._client._stream(
                 "GET", "/images/get", params={"names": names}, resource="image"
             ) as response:
-                body = _Body(response)  # no re-chunking: write what arrives
+                body = ResponseBody(response)  # no re-chunking: write what arrives
                 try:
                     async for chunk in body:
                         write(chunk)
@@ -725,13 +644,13 @@ class AsyncImages:
             StreamError: The engine could not read the archive.
         """
         backend = await self._backend()
-        file, opened = _open_source(source)
+        file, opened = open_source(source)
         try:
             response = await self._client._request(
                 "POST",
                 "/images/load",
                 "/images/load",
-                content=_file_chunks(file),
+                content=file_chunks(file),
                 headers={"Content-Type": "application/x-tar"},
                 idempotent=False,
             )
@@ -784,19 +703,19 @@ class AsyncImages:
         """
         if ref is not None:
             tag_params(ref)  # check it before anything is sent
-        plat = _platform(platform)
+        plat = parse_platform(platform)
         backend = await self._backend()
         params = import_params(
             ref, backend=backend, changes=changes, message=message, platform=plat
         )
-        file, opened = _open_source(source)
+        file, opened = open_source(source)
         try:
             response = await self._client._request(
                 "POST",
                 "/images/create",
                 "/images/import",
                 params=params,
-                content=_file_chunks(file),
+                content=file_chunks(file),
                 headers={"Content-Type": "application/x-tar"},
                 idempotent=False,
             )

@@ -27,14 +27,9 @@ from pydock._core.build_options import BuildOptions, build_params, check_options
 from pydock._core.dockerfile import Dockerfile, From, parse_for_build
 from pydock._core.images import resolve_tls_verify
 from pydock._core.reference import ImageReference
-from pydock._sync._containers import _aiter
-from pydock._sync._images import (
-    _credentials,
-    _file_chunks,
-    _open_source,
-    _platform,
-    _progress,
-)
+from pydock._sync._bodies import file_chunks, open_source, progress_events, stream_chunks
+from pydock._sync._credentials import credentials_for
+from pydock._sync._images import parse_platform
 from pydock._sync._operation import Done, Operation
 from pydock.errors import APIError, BuildError, InvalidReference
 
@@ -96,7 +91,7 @@ def begin_build(
     check_options(options)
     query = options.copy()  # checked and resolved here, before anything is sent
     query["tag"] = check_tags(options.get("tag"))
-    query["platform"] = _platform(options.get("platform"))
+    query["platform"] = parse_platform(options.get("platform"))
     dockerfile = options.get("dockerfile")
     files = options.get("files")
     parsed: Dockerfile | None = None
@@ -167,7 +162,7 @@ def _build_steps(
     domains: set[str],
 ) -> Generator[BuildEvent | Done[Image], None]:
     if tar_path is not None:
-        file, _ = _open_source(tar_path)
+        file, _ = open_source(tar_path)
     try:
         client.connect()
         backend = client._session.backend
@@ -184,7 +179,7 @@ def _build_steps(
         if backend == "podman" and (tls_verify is not None or verify == {False}):
             params["tlsVerify"] = bool(tls_verify)
         for domain in sorted(domains - set(auths)):
-            found = _credentials(None, domain, client._logins)
+            found = credentials_for(None, domain, client._logins)
             if found is not None:
                 auths[domain] = found
         headers = {"Content-Type": "application/x-tar"}
@@ -193,16 +188,16 @@ def _build_steps(
             headers["X-Registry-Config"] = encode_x_registry_config(sent)
         body: Iterator[bytes]
         if chunks is not None:
-            body = _aiter(gzip_chunks(chunks) if options.get("gzip", False) else chunks)
+            body = stream_chunks(gzip_chunks(chunks) if options.get("gzip", False) else chunks)
         else:
             assert file is not None
-            body = _file_chunks(file)
+            body = file_chunks(file)
         decoder = BuildDecoder(backend)
         try:
             with client._stream(
                 "POST", "/build", "/build", params=params, content=body, headers=headers
             ) as response:
-                for event in _progress(response, decoder):
+                for event in progress_events(response, decoder):
                     yield event
         except APIError as exc:
             # Docker answers 500 for a context it cannot use (no Dockerfile, bad tar).

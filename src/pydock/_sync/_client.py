@@ -28,6 +28,7 @@ from pydock._core.models import EngineInfo, EngineVersion
 from pydock._core.retry import RetryPolicy, is_idempotent
 from pydock._core.shapes import get_str, object_
 from pydock._sync._backend import ClientBase, Lock, monotonic
+from pydock._sync._credentials import save_credentials
 from pydock._sync._retrying import DEFAULT_TIMEOUT, RetryDecision, retrying, transport_error
 from pydock._sync._transport import (
     IDEMPOTENT_EXTENSION,
@@ -582,8 +583,6 @@ class Client(ClientBase):
             auth = RegistryAuth(username=username, identitytoken=token, serveraddress=domain)
         self._logins[domain] = auth
         if store:
-            from pydock._sync._registry import save_credentials
-
             save_credentials(domain, auth)
         return get_str(answer, "Status") or "Login Succeeded"
 
@@ -598,8 +597,6 @@ class Client(ClientBase):
         domain = _registry_domain(registry)
         self._logins.pop(domain, None)
         if store:
-            from pydock._sync._registry import save_credentials
-
             save_credentials(domain, None)
 
     def registry(self, host: str, **kwargs: Any) -> Registry:

@@ -74,6 +74,7 @@ from pydock._core.dialect import quote_path
 from pydock._core.shapes import get_str, object_
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
 from pydock._sync._backend import monotonic, sleep
+from pydock._sync._bodies import stream_chunks
 from pydock.errors import (
     ContainerError,
     ContainerNotFound,
@@ -133,11 +134,6 @@ def _cleanup_scope() -> contextlib.AbstractContextManager[object]:
     """Shield a cleanup from the cancellation that made it necessary, for a bounded time."""
     scope: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     return scope
-
-
-def _aiter(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    while (chunk := next(chunks, None)) is not None:
-        yield chunk
 
 
 def _aiter_any(data: Iterable[bytes] | Iterable[bytes]) -> Iterator[bytes]:
@@ -723,7 +719,7 @@ class Container:
         folder, arcname = plan_copy_to(
             target, info, source_name="." if contents else source.name, source_is_dir=source_is_dir
         )
-        self.put_archive(folder, _aiter(iter_tar(source.path, arcname)))
+        self.put_archive(folder, stream_chunks(iter_tar(source.path, arcname)))
 
     def copy_from(
         self,

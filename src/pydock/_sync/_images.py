@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -29,7 +29,6 @@ from pydock._core.images import (
     ImagePruneReport,
     ImageRemoveReport,
     Platform,
-    ProgressDecoder,
     PullDecoder,
     PullProgress,
     PushDecoder,
@@ -59,6 +58,14 @@ from pydock._core.images import (
 from pydock._core.reference import ImageReference
 from pydock._core.shapes import get_str, get_str_list, list_, object_
 from pydock._core.streams import JsonLinesDecoder
+from pydock._sync._bodies import (
+    ResponseBody,
+    StrPath,
+    file_chunks,
+    open_source,
+    progress_events,
+)
+from pydock._sync._credentials import credentials_for
 from pydock._sync._operation import Done, Operation
 from pydock.errors import (
     APIError,
@@ -75,19 +82,15 @@ from pydock.errors import (
 if TYPE_CHECKING:
     from pydock._sync._client import Client
 
-__all__ = ["Image", "Images"]
+__all__ = ["Image", "Images", "parse_platform"]
 
 EventT = TypeVar("EventT")
 
-#: Bytes read from or written to a file at a time by ``save``, ``load`` and ``import_``.
-CHUNK_SIZE = 1024 * 1024
 
 _ID_PREFIX = re.compile(r"(sha256:)?[0-9a-f]{1,64}")
 
 #: Credentials as ``pull``/``push`` take them.
 AuthLike = RegistryAuth | Mapping[str, Any] | tuple[str, str] | None
-#: A file path.
-StrPath = str | os.PathLike[str]
 
 
 @attrs.frozen
@@ -187,35 +190,15 @@ def _parse_ref(ref: str | ImageReference) -> ImageReference:
     return ref if isinstance(ref, ImageReference) else ImageReference.parse(ref)
 
 
-def _platform(platform: str | Platform | None) -> Platform | None:
+def parse_platform(platform: str | Platform | None) -> Platform | None:
+    """``platform`` as a :class:`Platform` (``"linux/arm64"`` parsed), None as None.
+
+    Raises:
+        ValueError: The text is not a platform.
+    """
     if platform is None or isinstance(platform, Platform):
         return platform
     return Platform.parse(platform)
-
-
-def _credentials(
-    auth: RegistryAuth | None, domain: str, logins: Mapping[str, RegistryAuth] | None = None
-) -> RegistryAuth | None:
-    """Explicit credentials, else those given to ``client.login``, else what ``docker`` would use.
-
-    That is ``config.json`` (inline ``auth``, ``identitytoken``), ``credsStore``
-    and ``credHelpers`` (the ``docker-credential-*`` helpers are run), shared
-    with :class:`~pydock.Registry`.
-
-    Raises:
-        InvalidConfiguration: ``config.json`` is broken or a helper cannot run.
-        PydockError: A credential helper failed.
-    """
-    creds = auth
-    if creds is None and logins:
-        creds = logins.get(domain)
-    if creds is None:
-        from pydock._sync._registry import load_credentials
-
-        creds = load_credentials(domain)
-    if creds is not None and not creds.serveraddress:
-        creds = attrs.evolve(creds, serveraddress=domain)
-    return creds
 
 
 class _AtomicFile:
@@ -244,68 +227,6 @@ class _AtomicFile:
             self.file.close()
         with contextlib.suppress(OSError):
             os.unlink(self.temp)
-
-
-def _open_source(source: StrPath | IO[bytes]) -> tuple[IO[bytes], bool]:
-    """The binary file to read, and whether this module opened it (and must close it)."""
-    if isinstance(source, (str, os.PathLike)):
-        return open(os.fspath(source), "rb"), True
-    return source, False
-
-
-def _file_chunks(file: IO[bytes]) -> Iterator[bytes]:
-    """The file's bytes, CHUNK_SIZE at a time (a streamed request body)."""
-    while True:
-        chunk = file.read(CHUNK_SIZE)
-        if not chunk:
-            return
-        yield chunk
-
-
-class _Body:
-    """The chunks of a streamed answer, with a close that always finishes the iterators below.
-
-    httpx reads a body through nested generators; one left half-way is only
-    finalized by the garbage collector (trio warns about it). ``close``
-    closes the answer and then runs the iterators to their (immediate) end.
-    """
-
-    def __init__(self, response: httpx.Response, chunk_size: int | None = None) -> None:
-        self._response = response
-        self._chunks = response.iter_bytes(chunk_size)
-        self._finished = False
-
-    def __iter__(self) -> _Body:
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return self._chunks.__next__()
-        except BaseException:
-            self._finished = True
-            raise
-
-    def close(self) -> None:
-        if self._finished:
-            return
-        self._finished = True
-        self._response.close()
-        with contextlib.suppress(Exception):
-            for _ in self._chunks:
-                pass
-
-
-def _progress(response: httpx.Response, decoder: ProgressDecoder[EventT]) -> Iterator[EventT]:
-    """The typed events of a progress stream, as they arrive (errors in it raise)."""
-    body = _Body(response)
-    try:
-        for chunk in body:
-            for event in decoder.feed(chunk):
-                yield event
-    finally:
-        body.close()
-    for event in decoder.flush():
-        yield event
 
 
 class Images:
@@ -348,7 +269,7 @@ class Images:
             ValueError: ``platform`` is not ``os/arch[/variant]``.
         """
         parsed = _parse_ref(ref)
-        plat = _platform(platform)
+        plat = parse_platform(platform)
         creds = RegistryAuth.coerce(auth)
         return Operation(self._pull_steps(parsed, plat, creds, tls_verify), progress)
 
@@ -365,7 +286,7 @@ class Images:
         if platform is not None:
             client._session.require("platform")
         params = pull_params(ref, backend=backend, platform=platform, tls_verify=verify)
-        auth = _credentials(auth, ref.domain, client._logins)
+        auth = credentials_for(auth, ref.domain, client._logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PullDecoder(backend, ref.familiar)
         try:
@@ -377,7 +298,7 @@ class Images:
                 headers=headers,
                 resource="image",
             ) as response:
-                for event in _progress(response, decoder):
+                for event in progress_events(response, decoder):
                     yield event
         except ServerError as exc:
             # Docker answers 500 for most registry failures: a failed pull all the same.
@@ -443,14 +364,14 @@ class Images:
         backend = self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         path, params = push_request(ref, backend=backend, tls_verify=verify)
-        auth = _credentials(auth, ref.domain, client._logins)
+        auth = credentials_for(auth, ref.domain, client._logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PushDecoder()
         try:
             with client._stream(
                 "POST", path, params=params, headers=headers, resource="image"
             ) as response:
-                for event in _progress(response, decoder):
+                for event in progress_events(response, decoder):
                     yield event
         except APIError as exc:
             raise _image_not_known(exc) from exc
@@ -685,7 +606,7 @@ class Images:
             with self._client._stream(
                 "GET", "/images/get", params={"names": names}, resource="image"
             ) as response:
-                body = _Body(response)  # no re-chunking: write what arrives
+                body = ResponseBody(response)  # no re-chunking: write what arrives
                 try:
                     for chunk in body:
                         write(chunk)
@@ -719,13 +640,13 @@ class Images:
             StreamError: The engine could not read the archive.
         """
         backend = self._backend()
-        file, opened = _open_source(source)
+        file, opened = open_source(source)
         try:
             response = self._client._request(
                 "POST",
                 "/images/load",
                 "/images/load",
-                content=_file_chunks(file),
+                content=file_chunks(file),
                 headers={"Content-Type": "application/x-tar"},
                 idempotent=False,
             )
@@ -778,19 +699,19 @@ class Images:
         """
         if ref is not None:
             tag_params(ref)  # check it before anything is sent
-        plat = _platform(platform)
+        plat = parse_platform(platform)
         backend = self._backend()
         params = import_params(
             ref, backend=backend, changes=changes, message=message, platform=plat
         )
-        file, opened = _open_source(source)
+        file, opened = open_source(source)
         try:
             response = self._client._request(
                 "POST",
                 "/images/create",
                 "/images/import",
                 params=params,
-                content=_file_chunks(file),
+                content=file_chunks(file),
                 headers={"Content-Type": "application/x-tar"},
                 idempotent=False,
             )

@@ -25,9 +25,7 @@ import attrs
 import httpx
 
 from pydock import errors
-from pydock._core import credentials as creds
 from pydock._core.auth import RegistryAuth
-from pydock._core.config import load_docker_config
 from pydock._core.deadline import check_seconds, deadline
 from pydock._core.errmap import error_for_status
 from pydock._core.hosts import is_loopback
@@ -76,10 +74,10 @@ from pydock._sync._backend import (
     open_file,
     pump_events,
     run_parallel,
-    run_process,
     to_thread,
     write_chunks,
 )
+from pydock._sync._credentials import load_credentials, save_credentials
 from pydock._sync._operation import Done, Operation
 from pydock._sync._retrying import DEFAULT_TIMEOUT, RetryDecision, retrying, transport_error
 from pydock._sync._transport import EngineTransport
@@ -105,67 +103,6 @@ _O_BINARY: int = getattr(os, "O_BINARY", 0)
 #: A copy reports a blob's progress each time this many more bytes have gone.
 _PROGRESS_STEP = 8 << 20
 _CERT_DIRS = ("/etc/docker/certs.d", "/etc/containers/certs.d")
-
-
-# --------------------------------------------------------------------------- credentials
-
-
-def load_credentials(host: str, *, env: Mapping[str, str] | None = None) -> RegistryAuth | None:
-    """The credentials ``docker`` would use for ``host``: config.json, credsStore, credHelpers.
-
-    Args:
-        host: The registry host (``127.0.0.1:5000``, ``docker.io``).
-        env: The environment (``DOCKER_CONFIG``); ``os.environ`` when ``None``.
-
-    Raises:
-        InvalidConfiguration: ``config.json`` is broken, or a helper cannot run.
-        PydockError: A credential helper failed.
-    """
-    found = creds.lookup_credentials(load_docker_config(env), host)
-    if not isinstance(found, creds.HelperRef):
-        return found
-    try:
-        code, out, err = run_process([found.program, "get"], creds.helper_get_input(found.server))
-    except OSError as exc:
-        raise errors.InvalidConfiguration(
-            f"credential helper {found.program} cannot run: {exc.strerror or exc}"
-        ) from exc
-    return creds.parse_helper_get(found, code, out, err)
-
-
-def save_credentials(
-    host: str, auth: RegistryAuth | None, *, env: Mapping[str, str] | None = None
-) -> Path:
-    """Store (or with ``auth=None`` remove) ``host``'s credentials like ``docker login``/``logout``.
-
-    In the configured helper when there is one (``auths`` then gets an empty
-    entry), otherwise in ``config.json``, written with 0600 permissions.
-
-    Returns:
-        The ``config.json`` written.
-
-    Raises:
-        InvalidConfiguration: The file cannot be written or the helper cannot run.
-        PydockError: The helper failed.
-    """
-    config = load_docker_config(env)
-    helper = creds.storage_helper(config, host)
-    if helper is not None:
-        action = "store" if auth is not None else "erase"
-        stdin = (
-            creds.helper_store_input(helper.server, auth)
-            if auth is not None
-            else creds.helper_erase_input(helper.server)
-        )
-        try:
-            code, out, err = run_process([helper.program, action], stdin)
-        except OSError as exc:
-            raise errors.InvalidConfiguration(
-                f"credential helper {helper.program} cannot run: {exc.strerror or exc}"
-            ) from exc
-        creds.check_helper_result(helper, action, code, out, err)
-    updated = creds.store_credentials(config, host, auth, in_helper=helper is not None)
-    return creds.save_docker_config(updated, env)
 
 
 # --------------------------------------------------------------------------- helpers
