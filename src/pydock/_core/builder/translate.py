@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from pydock._core import dockerfile as dfm
 from pydock._core.builder.context import octal_mode, owner_ids
 from pydock._core.builder.image import ImageState
@@ -49,6 +51,34 @@ def _instruction_lines(text: str | None, instructions: Sequence[dfm.Instruction]
     return out
 
 
+# --------------------------------------------------------------------------- config changes
+
+#: A config change an instruction makes when the plan is built.
+_Action = Callable[[ImageState], None]
+
+
+def _df_arg(name: str, default: str | None, global_args: Mapping[str, str], s: ImageState) -> None:
+    value = s.build_args.get(name)
+    if value is None and name in global_args and default is None:
+        value = global_args[name]
+    if value is None and default is not None:
+        value = s.expand(default, quotes=False)
+    s.args[name] = value or ""
+
+
+def _df_env(pairs: tuple[tuple[str, str], ...], s: ImageState) -> None:
+    for key, value in pairs:
+        s.set_env([(key, s.expand(value, quotes=False))])
+
+
+def _df_label(pairs: tuple[tuple[str, str], ...], s: ImageState) -> None:
+    s.set_labels([(s.expand(k, quotes=False), s.expand(v, quotes=False)) for k, v in pairs])
+
+
+def _df_maintainer(name: str, s: ImageState) -> None:
+    s.config["author"] = name
+
+
 def _df_user(user: str, s: ImageState) -> None:
     s.set_user(s.expand(user))
 
@@ -69,12 +99,137 @@ def _df_stopsignal(signal: str, s: ImageState) -> None:
     s.set_stop_signal(s.expand(signal))
 
 
+def _df_shell(shell: tuple[str, ...], s: ImageState) -> None:
+    s.shell = shell
+    s.run["Shell"] = list(shell)
+
+
 def _df_cmd(cmd: str | tuple[str, ...], s: ImageState) -> None:
     s.set_cmd(to_command(cmd, s.shell))
 
 
 def _df_entrypoint(cmd: str | tuple[str, ...], s: ImageState) -> None:
     s.set_entrypoint(to_command(cmd, s.shell), reset_cmd=True)
+
+
+def _df_onbuild(trigger: str, s: ImageState) -> None:
+    s.run["OnBuild"] = [*(s.run.get("OnBuild") or []), trigger]
+
+
+def _df_healthcheck(check: dict[str, Any], s: ImageState) -> None:
+    s.run["Healthcheck"] = dict(check)
+
+
+# --------------------------------------------------------------------------- translation
+
+
+@attrs.define
+class _Translation:
+    """What translating one Dockerfile has found so far."""
+
+    context: str
+    escape: str
+    build_args: Mapping[str, str]
+    #: ARGs declared before FROM, with their values.
+    global_args: dict[str, str] = attrs.field(factory=dict)
+    base: str | None = None
+    platform: str | None = None
+    seen_from: bool = False
+    steps: list[Step] = attrs.field(factory=list)
+
+
+#: Translates one instruction: ``(instruction, translation, line, rendered)``.
+_Handler = Callable[[Any, _Translation, int, str], None]
+
+
+def _skip(instruction: dfm.Comment, t: _Translation, line: int, rendered: str) -> None:
+    """Comments change nothing."""
+
+
+def _from(instruction: dfm.From, t: _Translation, line: int, rendered: str) -> None:
+    if t.seen_from:
+        raise UnsupportedInstruction(
+            line, rendered, "multi-stage builds need an engine: one FROM only"
+        )
+    t.seen_from = True
+    image = expand_word(instruction.image, t.global_args, escape=t.escape)
+    t.base = None if image.lower() == "scratch" else image
+    if instruction.platform is not None:
+        t.platform = expand_word(instruction.platform, t.global_args, escape=t.escape)
+
+
+def _arg(instruction: dfm.Arg, t: _Translation, line: int, rendered: str) -> None:
+    name, default = instruction.name, instruction.default
+    if t.seen_from:
+        t.steps.append(
+            ConfigStep(functools.partial(_df_arg, name, default, t.global_args), rendered)
+        )
+        return
+    value = t.build_args.get(name)
+    if value is None and default is not None:
+        value = expand_word(default, t.global_args, escape=t.escape, quotes=False)
+    t.global_args[name] = value or ""
+
+
+def _run(instruction: dfm.Run, t: _Translation, line: int, rendered: str) -> None:
+    raise UnsupportedInstruction(
+        line, rendered, "RUN needs an engine to run the command: use client.build"
+    )
+
+
+def _copy(instruction: dfm.Copy | dfm.Add, t: _Translation, line: int, rendered: str) -> None:
+    t.steps.append(_copy_step(instruction, t.context, line, rendered))
+
+
+def _config(make: Callable[[Any, str], _Action]) -> _Handler:
+    """The handler of an instruction that changes the config and records a history entry.
+
+    ``make(instruction, escape)`` gives the change to apply to the image state.
+    """
+
+    def handle(instruction: Any, t: _Translation, line: int, rendered: str) -> None:
+        action = make(instruction, t.escape)
+        t.steps.append(
+            ConfigStep(action, rendered, created_by=rendered, comment=DOCKERFILE_COMMENT)
+        )
+
+    return handle
+
+
+#: Instruction class -> how it is translated.
+_HANDLERS: dict[type[dfm.Instruction], _Handler] = {
+    dfm.Comment: _skip,
+    dfm.Arg: _arg,
+    dfm.From: _from,
+    dfm.Run: _run,
+    dfm.Copy: _copy,
+    dfm.Add: _copy,
+    dfm.Env: _config(lambda i, _: functools.partial(_df_env, i.pairs)),
+    dfm.Label: _config(lambda i, _: functools.partial(_df_label, i.pairs)),
+    dfm.Maintainer: _config(lambda i, _: functools.partial(_df_maintainer, i.name)),
+    dfm.User: _config(lambda i, _: functools.partial(_df_user, i.user)),
+    dfm.Workdir: _config(lambda i, _: functools.partial(_df_workdir, i.path)),
+    dfm.Expose: _config(lambda i, _: functools.partial(_df_expose, i.ports)),
+    dfm.Volume: _config(lambda i, _: functools.partial(_df_volume, i.paths)),
+    dfm.Stopsignal: _config(lambda i, _: functools.partial(_df_stopsignal, i.signal)),
+    dfm.Shell: _config(lambda i, _: functools.partial(_df_shell, i.command)),
+    dfm.Cmd: _config(lambda i, _: functools.partial(_df_cmd, i.command)),
+    dfm.Entrypoint: _config(lambda i, _: functools.partial(_df_entrypoint, i.command)),
+    dfm.Onbuild: _config(
+        lambda i, escape: functools.partial(_df_onbuild, i.instruction.render(escape))
+    ),
+    dfm.Healthcheck: _config(lambda i, _: functools.partial(_df_healthcheck, _healthcheck(i))),
+}
+#: What may come before FROM.
+_BEFORE_FROM = (dfm.Comment, dfm.Arg, dfm.From)
+
+
+def _handler(instruction: dfm.Instruction) -> _Handler | None:
+    for cls in type(instruction).__mro__:
+        handler = _HANDLERS.get(cls)
+        if handler is not None:
+            return handler
+    return None
 
 
 def dockerfile_plan(
@@ -102,135 +257,20 @@ def dockerfile_plan(
             ``--chown``; the message names the line.
         ValueError: No ``FROM``.
     """
-    args = dict(build_args or {})
-    context = os.fspath(context)
-    escape = df.escape
+    t = _Translation(os.fspath(context), df.escape, dict(build_args or {}))
     instructions = list(df.instructions)
     lines = _instruction_lines(text, instructions)
-    global_args: dict[str, str] = {}
-    base: str | None = None
-    platform: str | None = None
-    seen_from = False
-    steps: list[Step] = []
-
-    def history_step(rendered: str, action: Callable[[ImageState], None]) -> None:
-        steps.append(ConfigStep(action, rendered, created_by=rendered, comment=DOCKERFILE_COMMENT))
-
     for instruction, line in zip(instructions, lines, strict=True):
-        rendered = instruction.render(escape)
-        if isinstance(instruction, dfm.Comment):
-            continue
-        if not seen_from and not isinstance(instruction, (dfm.Arg, dfm.From)):
+        rendered = instruction.render(t.escape)
+        if not t.seen_from and not isinstance(instruction, _BEFORE_FROM):
             raise UnsupportedInstruction(line, rendered, "only ARG may come before FROM")
-        if isinstance(instruction, dfm.Arg) and not seen_from:
-            default = instruction.default
-            value = args.get(instruction.name)
-            if value is None and default is not None:
-                value = expand_word(default, global_args, escape=escape, quotes=False)
-            global_args[instruction.name] = value or ""
-            continue
-        if isinstance(instruction, dfm.From):
-            if seen_from:
-                raise UnsupportedInstruction(
-                    line, rendered, "multi-stage builds need an engine: one FROM only"
-                )
-            seen_from = True
-            image = expand_word(instruction.image, global_args, escape=escape)
-            base = None if image.lower() == "scratch" else image
-            if instruction.platform is not None:
-                platform = expand_word(instruction.platform, global_args, escape=escape)
-            continue
-        if isinstance(instruction, (dfm.Run,)):
-            raise UnsupportedInstruction(
-                line, rendered, "RUN needs an engine to run the command: use client.build"
-            )
-        if isinstance(instruction, dfm.Arg):
-            name, default = instruction.name, instruction.default
-
-            def do_arg(s: ImageState, name: str = name, default: str | None = default) -> None:
-                value = s.build_args.get(name)
-                if value is None and name in global_args and default is None:
-                    value = global_args[name]
-                if value is None and default is not None:
-                    value = s.expand(default, quotes=False)
-                s.args[name] = value or ""
-
-            steps.append(ConfigStep(do_arg, rendered))
-            continue
-        if isinstance(instruction, dfm.Env):
-            pairs = instruction.pairs
-
-            def do_env(s: ImageState, pairs: tuple[tuple[str, str], ...] = pairs) -> None:
-                for key, value in pairs:
-                    s.set_env([(key, s.expand(value, quotes=False))])
-
-            history_step(rendered, do_env)
-        elif isinstance(instruction, dfm.Label):
-            pairs = instruction.pairs
-
-            def do_label(s: ImageState, pairs: tuple[tuple[str, str], ...] = pairs) -> None:
-                s.set_labels(
-                    [(s.expand(k, quotes=False), s.expand(v, quotes=False)) for k, v in pairs]
-                )
-
-            history_step(rendered, do_label)
-        elif isinstance(instruction, dfm.Maintainer):
-            name = instruction.name
-
-            def do_maintainer(s: ImageState, name: str = name) -> None:
-                s.config["author"] = name
-
-            history_step(rendered, do_maintainer)
-        elif isinstance(instruction, dfm.User):
-            user = instruction.user
-            history_step(rendered, functools.partial(_df_user, user))
-        elif isinstance(instruction, dfm.Workdir):
-            path = instruction.path
-            history_step(rendered, functools.partial(_df_workdir, path))
-        elif isinstance(instruction, dfm.Expose):
-            ports = instruction.ports
-            history_step(rendered, functools.partial(_df_expose, ports))
-        elif isinstance(instruction, dfm.Volume):
-            vols = instruction.paths
-            history_step(rendered, functools.partial(_df_volume, vols))
-        elif isinstance(instruction, dfm.Stopsignal):
-            sig = instruction.signal
-            history_step(rendered, functools.partial(_df_stopsignal, sig))
-        elif isinstance(instruction, dfm.Shell):
-            shell = instruction.command
-
-            def do_shell(s: ImageState, shell: tuple[str, ...] = shell) -> None:
-                s.shell = shell
-                s.run["Shell"] = list(shell)
-
-            history_step(rendered, do_shell)
-        elif isinstance(instruction, dfm.Cmd):
-            cmd = instruction.command
-            history_step(rendered, functools.partial(_df_cmd, cmd))
-        elif isinstance(instruction, dfm.Entrypoint):
-            ep = instruction.command
-            history_step(rendered, functools.partial(_df_entrypoint, ep))
-        elif isinstance(instruction, dfm.Onbuild):
-            trigger = instruction.instruction.render(escape)
-
-            def do_onbuild(s: ImageState, trigger: str = trigger) -> None:
-                s.run["OnBuild"] = [*(s.run.get("OnBuild") or []), trigger]
-
-            history_step(rendered, do_onbuild)
-        elif isinstance(instruction, dfm.Healthcheck):
-            check = _healthcheck(instruction)
-
-            def do_health(s: ImageState, check: dict[str, Any] = check) -> None:
-                s.run["Healthcheck"] = dict(check)
-
-            history_step(rendered, do_health)
-        elif isinstance(instruction, (dfm.Copy, dfm.Add)):
-            steps.append(_copy_step(instruction, context, line, rendered))
-        else:  # pragma: no cover - every instruction class is handled above
+        handler = _handler(instruction)
+        if handler is None:  # pragma: no cover - every instruction class has a handler
             raise UnsupportedInstruction(line, rendered, "not supported without an engine")
-    if not seen_from:
+        handler(instruction, t, line, rendered)
+    if not t.seen_from:
         raise ValueError("the Dockerfile has no FROM instruction")
-    return base, platform, tuple(steps)
+    return t.base, t.platform, tuple(t.steps)
 
 
 _DURATION_UNITS = {
