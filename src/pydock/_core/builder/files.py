@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 import attrs
 
@@ -15,8 +16,39 @@ from pydock._core.builder.tar import LayerEntry, normalize_entries
 __all__ = ["link_hardlinks", "local_entries", "plan_files"]
 
 
-def _mode(st: os.stat_result) -> int:
-    return stat.S_IMODE(st.st_mode)
+def _entry(
+    image_path: str, local: str, st: os.stat_result, options: LayerOptions, mtime: int
+) -> LayerEntry | None:
+    """The entry of one local file, folder or symlink; ``None`` for sockets, fifos and devices."""
+    mode = stat.S_IMODE(st.st_mode)
+    kind: Literal["dir", "symlink"]
+    if stat.S_ISLNK(st.st_mode):
+        kind, linkname, mode = "symlink", os.readlink(local), 0o777
+    elif stat.S_ISDIR(st.st_mode):
+        kind, linkname = "dir", ""
+        mode = options.dir_mode if options.dir_mode is not None else mode
+    elif stat.S_ISREG(st.st_mode):
+        return LayerEntry(
+            image_path,
+            "file",
+            mode=options.file_mode if options.file_mode is not None else mode,
+            uid=options.uid,
+            gid=options.gid,
+            mtime=mtime,
+            size=st.st_size,
+            source=local,
+        )
+    else:
+        return None
+    return LayerEntry(
+        image_path,
+        kind,
+        mode=mode,
+        uid=options.uid,
+        gid=options.gid,
+        mtime=mtime,
+        linkname=linkname,
+    )
 
 
 def local_entries(
@@ -30,30 +62,13 @@ def local_entries(
 
     ``accept`` sees paths relative to ``local`` (folders only) and may skip them.
     """
-    st = os.stat(local)  # a named source is followed, like Docker's COPY
-    uid, gid = options.uid, options.gid
-    if stat.S_ISREG(st.st_mode):
-        yield LayerEntry(
-            dest,
-            "file",
-            mode=options.file_mode if options.file_mode is not None else _mode(st),
-            uid=uid,
-            gid=gid,
-            mtime=mtime,
-            size=st.st_size,
-            source=local,
-        )
-        return
-    if not stat.S_ISDIR(st.st_mode):
+    # A named source is followed, like Docker's COPY.
+    top = _entry(dest, local, os.stat(local), options, mtime)
+    if top is None:
         raise ValueError(f"{local} is neither a file nor a folder")
-    yield LayerEntry(
-        dest,
-        "dir",
-        mode=options.dir_mode if options.dir_mode is not None else _mode(st),
-        uid=uid,
-        gid=gid,
-        mtime=mtime,
-    )
+    yield top
+    if top.kind == "file":
+        return
     for folder, dirs, files in os.walk(local):
         dirs.sort()
         rel_folder = os.path.relpath(folder, local)
@@ -64,40 +79,12 @@ def local_entries(
             if accept is not None and not accept(rel):
                 continue
             path = os.path.join(folder, name)
-            lst = os.lstat(path)
-            image_path = f"{dest}/{rel}"
-            if stat.S_ISLNK(lst.st_mode):
-                yield LayerEntry(
-                    image_path,
-                    "symlink",
-                    mode=0o777,
-                    uid=uid,
-                    gid=gid,
-                    mtime=mtime,
-                    linkname=os.readlink(path),
-                )
-            elif stat.S_ISDIR(lst.st_mode):
+            entry = _entry(f"{dest}/{rel}", path, os.lstat(path), options, mtime)
+            if entry is None:
+                continue  # sockets, fifos and devices are left out, as tar-based copies do
+            if entry.kind == "dir":
                 kept_dirs.append(name)
-                yield LayerEntry(
-                    image_path,
-                    "dir",
-                    mode=options.dir_mode if options.dir_mode is not None else _mode(lst),
-                    uid=uid,
-                    gid=gid,
-                    mtime=mtime,
-                )
-            elif stat.S_ISREG(lst.st_mode):
-                yield LayerEntry(
-                    image_path,
-                    "file",
-                    mode=options.file_mode if options.file_mode is not None else _mode(lst),
-                    uid=uid,
-                    gid=gid,
-                    mtime=mtime,
-                    size=lst.st_size,
-                    source=path,
-                )
-            # sockets, fifos and devices are left out, as tar-based copies do
+            yield entry
         dirs[:] = [d for d in dirs if d in kept_dirs]
 
 
