@@ -93,6 +93,7 @@ RENAMES: dict[str, str] = {
     "AsyncClientBase": "ClientBase",
     "AsyncContainer": "Container",
     "AsyncContainers": "Containers",
+    "AsyncEngineSession": "EngineSession",
     "AsyncEngineTransport": "EngineTransport",
     "AsyncEventStream": "EventStream",
     "AsyncExecSession": "ExecSession",

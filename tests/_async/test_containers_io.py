@@ -484,7 +484,7 @@ async def test_members_outside_the_stat_root_never_land_beside_the_destination(
     (outer / "f").write_text("keep")
     try:
         async with pydock.AsyncClient(url, backend="docker", api_version="1.41") as client:
-            container = AsyncContainer.from_api(client, {"Id": "x" * 64, "Name": "/x"})
+            container = AsyncContainer.from_api(client._engine, {"Id": "x" * 64, "Name": "/x"})
             for target in (dest, dest / "new"):
                 with pytest.raises(UnsafeArchiveError):
                     await container.copy_from(src, target)

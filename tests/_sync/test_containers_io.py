@@ -471,7 +471,7 @@ def test_members_outside_the_stat_root_never_land_beside_the_destination(
     (outer / "f").write_text("keep")
     try:
         with pydock.Client(url, backend="docker", api_version="1.41") as client:
-            container = Container.from_api(client, {"Id": "x" * 64, "Name": "/x"})
+            container = Container.from_api(client._engine, {"Id": "x" * 64, "Name": "/x"})
             for target in (dest, dest / "new"):
                 with pytest.raises(UnsafeArchiveError):
                     container.copy_from(src, target)

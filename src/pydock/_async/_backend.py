@@ -66,7 +66,7 @@ class AsyncClientBase:
     ``backend=``, or detected by ``await client.connect()`` or any call).
     """
 
-    _session: Session
+    dialect: Session
 
     @property
     def backend(self) -> Backend:
@@ -75,10 +75,10 @@ class AsyncClientBase:
         Raises:
             PydockError: Not detected yet: ``await client.connect()`` first.
         """
-        if self._session.backend is not None:
-            return self._session.backend
-        if self._session.backend_choice != "auto":
-            return self._session.backend_choice
+        if self.dialect.backend is not None:
+            return self.dialect.backend
+        if self.dialect.backend_choice != "auto":
+            return self.dialect.backend_choice
         raise PydockError(
             "the backend is not detected yet: `await client.connect()` (or make any call) first"
         )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from pydock._async._bodies import file_chunks, open_source, progress_events, stream_chunks
 from pydock._async._credentials import credentials_for
-from pydock._async._images import parse_platform
+from pydock._async._images import AsyncImage, AsyncImages, parse_platform
 from pydock._async._operation import AsyncOperation, Done
+from pydock._async._session import AsyncEngineSession
 from pydock._core.auth import RegistryAuth, encode_x_registry_config
 from pydock._core.build import (
     BuildDecoder,
@@ -30,10 +31,6 @@ from pydock._core.dockerfile import Dockerfile, From, parse_for_build
 from pydock._core.images import resolve_tls_verify
 from pydock._core.reference import ImageReference
 from pydock.errors import APIError, BuildError, InvalidReference
-
-if TYPE_CHECKING:
-    from pydock._async._client import AsyncClient
-    from pydock._async._images import AsyncImage
 
 __all__ = ["BuildContext", "begin_build"]
 
@@ -79,11 +76,11 @@ def _read_dockerfile(path: str) -> Dockerfile | None:
 
 
 def begin_build(
-    client: AsyncClient, context: BuildContext, options: BuildOptions
+    client: AsyncEngineSession, context: BuildContext, options: BuildOptions
 ) -> AsyncOperation[BuildEvent, AsyncImage]:
     """Check the arguments, prepare the context stream, and return the operation.
 
-    See :meth:`AsyncClient.begin_build` for the context and :class:`BuildOptions`
+    See :meth:`AsyncEngineSession.begin_build` for the context and :class:`BuildOptions`
     for the options.
     """
     check_options(options)
@@ -151,7 +148,7 @@ def _dockerfile_name(dockerfile: str | Dockerfile | None) -> str:
 
 
 async def _build_steps(
-    client: AsyncClient,
+    client: AsyncEngineSession,
     chunks: Iterator[bytes] | None,
     file: IO[bytes] | None,
     tar_path: str | None,
@@ -163,12 +160,12 @@ async def _build_steps(
         file, _ = open_source(tar_path)
     try:
         await client.connect()
-        backend = client._session.backend
+        backend = client.dialect.backend
         assert backend is not None
         if options.get("target"):
-            client._session.require("build.target")
+            client.dialect.require("build.target")
         if options.get("platform") is not None:
-            client._session.require("build.platform")
+            client.dialect.require("build.platform")
         params = build_params(backend, options)
         tls_verify = options.get("tls_verify")
         # Docker's rule for base-image registries: verify TLS except on loopback
@@ -177,7 +174,7 @@ async def _build_steps(
         if backend == "podman" and (tls_verify is not None or verify == {False}):
             params["tlsVerify"] = bool(tls_verify)
         for domain in sorted(domains - set(auths)):
-            found = await credentials_for(None, domain, client._logins)
+            found = await credentials_for(None, domain, client.logins)
             if found is not None:
                 auths[domain] = found
         headers = {"Content-Type": "application/x-tar"}
@@ -192,7 +189,7 @@ async def _build_steps(
             body = file_chunks(file)
         decoder = BuildDecoder(backend)
         try:
-            async with client._stream(
+            async with client.stream(
                 "POST", "/build", "/build", params=params, content=body, headers=headers
             ) as response:
                 async for event in progress_events(response, decoder):
@@ -204,7 +201,7 @@ async def _build_steps(
             ) from exc
         if decoder.image_id is None:
             raise BuildError("the engine did not say which image it built", log=decoder.log)
-        yield Done(await client.images.get(decoder.image_id))
+        yield Done(await AsyncImages(client).get(decoder.image_id))
     finally:
         if tar_path is not None and file is not None:
             file.close()

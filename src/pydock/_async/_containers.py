@@ -31,6 +31,8 @@ import httpx
 
 from pydock._async._backend import monotonic, sleep
 from pydock._async._bodies import stream_chunks
+from pydock._async._images import AsyncImage, AsyncImages
+from pydock._async._session import AsyncEngineSession
 from pydock._core.archive import (
     CopyExtractor,
     TarReader,
@@ -87,8 +89,6 @@ from pydock.errors import (
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
-    from pydock._async._client import AsyncClient
-    from pydock._async._images import AsyncImage
     from pydock._async._upgrade import AsyncRawStream
 
 __all__ = [
@@ -175,7 +175,7 @@ class AsyncContainer:
         attrs: The raw engine JSON.
     """
 
-    _client: AsyncClient = attrs.field(eq=False, repr=False)
+    _client: AsyncEngineSession = attrs.field(eq=False, repr=False)
     id: str
     name: str
     image: str
@@ -191,12 +191,12 @@ class AsyncContainer:
     attrs: Mapping[str, Any] = attrs.field(repr=False, eq=False)
 
     @classmethod
-    def from_api(cls, client: AsyncClient, payload: Mapping[str, Any]) -> AsyncContainer:
+    def from_api(cls, client: AsyncEngineSession, payload: Mapping[str, Any]) -> AsyncContainer:
         """Build from an inspect answer (``GET /containers/{id}/json``)."""
         return cls(client, **container_fields_from_inspect(payload))
 
     @classmethod
-    def from_list(cls, client: AsyncClient, payload: Mapping[str, Any]) -> AsyncContainer:
+    def from_list(cls, client: AsyncEngineSession, payload: Mapping[str, Any]) -> AsyncContainer:
         """Build from one entry of ``GET /containers/json``."""
         return cls(client, **container_fields_from_list(payload))
 
@@ -235,7 +235,7 @@ class AsyncContainer:
         Raises:
             ContainerNotFound: It no longer exists.
         """
-        payload = await self._client._json("GET", self._path("/json"), resource="container")
+        payload = await self._client.json("GET", self._path("/json"), resource="container")
         return AsyncContainer.from_api(self._client, payload)
 
     async def start(self) -> None:
@@ -245,7 +245,7 @@ class AsyncContainer:
             ContainerNotFound: It no longer exists.
             APIError: The engine could not start it.
         """
-        await self._client._request("POST", self._path("/start"), resource="container")
+        await self._client.request("POST", self._path("/start"), resource="container")
 
     async def stop(self, timeout: float | None = None) -> None:
         """Stop: send the stop signal, then SIGKILL after ``timeout`` seconds.
@@ -266,7 +266,7 @@ class AsyncContainer:
         # read that long and a minute more (10 s is the engines' default grace).
         seconds = check_seconds(timeout, "timeout")
         grace = None if seconds is None else int(seconds)
-        await self._client._request(
+        await self._client.request(
             "POST",
             self._path(action),
             params={"t": grace},
@@ -286,7 +286,7 @@ class AsyncContainer:
             ContainerNotFound: It no longer exists.
             Conflict: It is not running.
         """
-        await self._client._request(
+        await self._client.request(
             "POST",
             self._path("/kill"),
             params={"signal": check_signal(signal)},
@@ -310,7 +310,7 @@ class AsyncContainer:
             ContainerNotFound: It no longer exists.
             Conflict: It is not running.
         """
-        await self._client._request("POST", self._path("/pause"), resource="container")
+        await self._client.request("POST", self._path("/pause"), resource="container")
 
     async def unpause(self) -> None:
         """Resume a paused container.
@@ -318,7 +318,7 @@ class AsyncContainer:
         Raises:
             ContainerNotFound: It no longer exists.
         """
-        await self._client._request("POST", self._path("/unpause"), resource="container")
+        await self._client.request("POST", self._path("/unpause"), resource="container")
 
     async def rename(self, name: str) -> None:
         """Give the container a new name.
@@ -327,7 +327,7 @@ class AsyncContainer:
             ContainerNotFound: It no longer exists.
             Conflict: The name is taken.
         """
-        await self._client._request(
+        await self._client.request(
             "POST", self._path("/rename"), params={"name": name}, resource="container"
         )
 
@@ -346,9 +346,9 @@ class AsyncContainer:
         """
         timeout = check_seconds(timeout, "timeout")
         condition = check_wait_condition(condition)
-        self._client._session.require("containers.wait.condition")
+        self._client.dialect.require("containers.wait.condition")
         try:
-            payload = await self._client._json(
+            payload = await self._client.json(
                 "POST",
                 self._path("/wait"),
                 params={"condition": condition},
@@ -378,7 +378,7 @@ class AsyncContainer:
             ContainerNotFound: It does not exist.
             Conflict: It runs and ``force`` is false.
         """
-        await self._client._request(
+        await self._client.request(
             "DELETE",
             self._path(),
             params={"force": force, "v": volumes},
@@ -437,7 +437,7 @@ class AsyncContainer:
         """
         tty = await self._is_tty()
         params = self._log_params(stdout, stderr, tail, since, until, timestamps, False)
-        response = await self._client._request(
+        response = await self._client.request(
             "GET", self._path("/logs"), params=params, resource="container"
         )
         decoder = frame_decoder(tty=tty)
@@ -500,7 +500,7 @@ class AsyncContainer:
             env.append(mark)
         if env:
             body["Env"] = env
-        created = await self._client._json(
+        created = await self._client.json(
             "POST", self._path("/exec"), json=body, resource="container"
         )
         return created_id(created)
@@ -532,7 +532,7 @@ class AsyncContainer:
                 workdir=None,
                 environment=None,
             )
-            await self._client._request(
+            await self._client.request(
                 "POST",
                 f"/exec/{killer}/start",
                 json={"Detach": False, "Tty": False},
@@ -586,7 +586,7 @@ class AsyncContainer:
         err: builtins.list[bytes] = []
         stream: AsyncRawStream | None = None
         try:
-            stream = await self._client._upgrade(
+            stream = await self._client.upgrade(
                 "POST", f"/exec/{exec_id}/start", json={"Detach": False, "Tty": tty}, tty=tty
             )
             if stdin is not None:
@@ -647,7 +647,7 @@ class AsyncContainer:
             ContainerNotFound: The container does not exist.
         """
         try:
-            response = await self._client._request(
+            response = await self._client.request(
                 "HEAD",
                 self._path("/archive"),
                 params={"path": await self._archive_path(path)},
@@ -663,7 +663,7 @@ class AsyncContainer:
     async def _archive_path(self, path: str) -> str:
         """``path`` as the engine's archive endpoint reads it (Podman's is a glob)."""
         await self._client.connect()
-        return escape_glob(path) if self._client._session.backend == "podman" else path
+        return escape_glob(path) if self._client.dialect.backend == "podman" else path
 
     async def put_archive(
         self, path: str, data: bytes | AsyncIterable[bytes] | Iterable[bytes]
@@ -681,7 +681,7 @@ class AsyncContainer:
         content: bytes | AsyncIterator[bytes] = (
             data if isinstance(data, bytes) else _aiter_any(data)
         )
-        await self._client._request(
+        await self._client.request(
             "PUT",
             self._path("/archive"),
             params={"path": await self._archive_path(path)},
@@ -822,7 +822,7 @@ class AsyncContainer:
         }
         if change_list:
             params["changes"] = change_list
-        created = await self._client._json(
+        created = await self._client.json(
             "POST",
             "/commit",
             params=params,
@@ -830,7 +830,7 @@ class AsyncContainer:
             resource="container",
             idempotent=False,
         )
-        return await self._client.images.get(created_id(created))
+        return await AsyncImages(self._client).get(created_id(created))
 
     async def stats(self) -> ContainerStats:
         """One resource-usage sample (takes about a second: CPU use needs two readings).
@@ -838,7 +838,7 @@ class AsyncContainer:
         Raises:
             ContainerNotFound: The container does not exist.
         """
-        payload = await self._client._json(
+        payload = await self._client.json(
             "GET", self._path("/stats"), params={"stream": False}, resource="container"
         )
         return ContainerStats.from_api(payload)
@@ -854,7 +854,7 @@ class AsyncContainer:
             ContainerNotFound: The container does not exist.
             Conflict: It is not running.
         """
-        payload = await self._client._json(
+        payload = await self._client.json(
             "GET", self._path("/top"), params={"ps_args": ps_args}, resource="container"
         )
         return TopResult.from_api(payload)
@@ -865,7 +865,7 @@ class AsyncContainer:
         Raises:
             ContainerNotFound: The container does not exist.
         """
-        payload = await self._client._json("GET", self._path("/changes"), resource="container")
+        payload = await self._client.json("GET", self._path("/changes"), resource="container")
         return changes_from_api(payload)
 
     async def resize(self, height: int, width: int) -> None:
@@ -874,7 +874,7 @@ class AsyncContainer:
         Raises:
             ContainerNotFound: The container does not exist.
         """
-        await self._client._request(
+        await self._client.request(
             "POST", self._path("/resize"), params={"h": height, "w": width}, resource="container"
         )
 
@@ -889,12 +889,12 @@ def _decode_stat(header: str | None) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-async def _exec_exit_code(client: AsyncClient, exec_id: str, *, wait: float) -> int | None:
+async def _exec_exit_code(client: AsyncEngineSession, exec_id: str, *, wait: float) -> int | None:
     """The exit code of an exec, once the engine has recorded it (polled briefly)."""
     deadline = monotonic() + wait
     delay = 0.005
     while True:
-        running, exit_code, _ = exec_state(await client._json("GET", f"/exec/{exec_id}/json"))
+        running, exit_code, _ = exec_state(await client.json("GET", f"/exec/{exec_id}/json"))
         if not running and exit_code is not None:
             return exit_code
         if monotonic() >= deadline:
@@ -909,7 +909,7 @@ async def _exec_exit_code(client: AsyncClient, exec_id: str, *, wait: float) -> 
 class _AsyncChunkStream(Generic[T]):
     """A streamed answer opened lazily, decoded chunk by chunk into items."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncEngineSession) -> None:
         self._client = client
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] | None = None
@@ -995,7 +995,7 @@ class AsyncLogStream(_AsyncChunkStream[LogLine]):
     async def _open(self) -> httpx.Response:
         tty = await self._container._is_tty()
         self._frames = frame_decoder(tty=tty)
-        return await self._client._request(
+        return await self._client.request(
             "GET",
             self._container._path("/logs"),
             params=self._params,
@@ -1014,7 +1014,7 @@ class AsyncLogStream(_AsyncChunkStream[LogLine]):
 class _AsyncJsonStream(_AsyncChunkStream[T]):
     def __init__(
         self,
-        client: AsyncClient,
+        client: AsyncEngineSession,
         path: str,
         params: Mapping[str, Any],
     ) -> None:
@@ -1024,7 +1024,7 @@ class _AsyncJsonStream(_AsyncChunkStream[T]):
         self._json = JsonLinesDecoder()
 
     async def _open(self) -> httpx.Response:
-        return await self._client._request(
+        return await self._client.request(
             "GET", self._path, params=self._params, resource="container", stream=True
         )
 
@@ -1054,7 +1054,11 @@ class AsyncEventStream(_AsyncJsonStream[ContainerEvent]):
     """
 
     def __init__(
-        self, client: AsyncClient, path: str, params: Mapping[str, Any], filters: Mapping[str, Any]
+        self,
+        client: AsyncEngineSession,
+        path: str,
+        params: Mapping[str, Any],
+        filters: Mapping[str, Any],
     ) -> None:
         super().__init__(client, path, params)
         self._filters = dict(filters)
@@ -1098,7 +1102,7 @@ class AsyncArchiveStream(_AsyncChunkStream[bytes]):
         self.stat: Mapping[str, Any] | None = None
 
     async def _open(self) -> httpx.Response:
-        response = await self._client._request(
+        response = await self._client.request(
             "GET",
             self._container._path("/archive"),
             params={"path": await self._container._archive_path(self.path)},
@@ -1167,7 +1171,7 @@ class AsyncExecSession:
             environment=self._environment,
             mark=self._mark,
         )
-        self._stream = await self._client._upgrade(
+        self._stream = await self._client.upgrade(
             "POST", f"/exec/{self.id}/start", json={"Detach": False, "Tty": self.tty}, tty=self.tty
         )
 
@@ -1225,8 +1229,8 @@ class AsyncExecSession:
 
     async def resize(self, height: int, width: int) -> None:
         """Set the TTY size (rows, columns)."""
-        self._client._session.require("exec.resize")
-        await self._client._request(
+        self._client.dialect.require("exec.resize")
+        await self._client.request(
             "POST", f"/exec/{self.id}/resize", params={"h": height, "w": width}
         )
 
@@ -1279,11 +1283,11 @@ class AsyncExecSession:
 class AsyncContainers:
     """The engine's containers (``client.containers``)."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncEngineSession) -> None:
         self._client = client
 
     async def _pull(self, image: str) -> None:
-        await self._client.images.pull(image)
+        await AsyncImages(self._client).pull(image)
 
     async def _create_raw(
         self,
@@ -1305,14 +1309,14 @@ class AsyncContainers:
             await self._pull(image)
         params = {"name": name}
         try:
-            created = await self._client._json(
+            created = await self._client.json(
                 "POST", "/containers/create", params=params, json=body, resource="image"
             )
         except ImageNotFound:
             if pull != "missing":
                 raise
             await self._pull(image)
-            created = await self._client._json(
+            created = await self._client.json(
                 "POST", "/containers/create", params=params, json=body, resource="image"
             )
         return created_id(created)
@@ -1413,9 +1417,7 @@ class AsyncContainers:
                 image, command, pull=pull, auto_remove=remove, attach=False, options=options
             )
             try:
-                await self._client._request(
-                    "POST", f"/containers/{cid}/start", resource="container"
-                )
+                await self._client.request("POST", f"/containers/{cid}/start", resource="container")
             except BaseException:
                 await _remove_quietly(self._client, cid)
                 raise
@@ -1431,7 +1433,7 @@ class AsyncContainers:
             await container.start()
             exit_code = await container.wait()
             tty = bool(options.get("tty"))
-            response = await self._client._request(
+            response = await self._client.request(
                 "GET",
                 f"/containers/{cid}/logs",
                 params={"stdout": True, "stderr": True},
@@ -1475,7 +1477,7 @@ class AsyncContainers:
                 method="GET",
                 path="/containers/{name}/json",
             )
-        payload = await self._client._json("GET", path, resource="container")
+        payload = await self._client.json("GET", path, resource="container")
         return AsyncContainer.from_api(self._client, payload)
 
     async def exists(self, name_or_id: str) -> bool:
@@ -1507,9 +1509,9 @@ class AsyncContainers:
             limit: At most this many.
         """
         await self._client.connect()
-        if filters and filters.get("ancestor") and self._client._session.backend == "podman":
+        if filters and filters.get("ancestor") and self._client.dialect.backend == "podman":
             filters = {**filters, "ancestor": await self._image_ids(filters["ancestor"])}
-        payload = await self._client._json(
+        payload = await self._client.json(
             "GET",
             "/containers/json",
             params={"all": all, "filters": encode_filters(filters), "limit": limit},
@@ -1523,7 +1525,7 @@ class AsyncContainers:
         out = []
         for name in [names] if isinstance(names, str) else names:
             try:
-                image = await self._client._json(
+                image = await self._client.json(
                     "GET", f"/images/{quote_path(name, safe='/:@')}/json", resource="image"
                 )
             except ImageNotFound:
@@ -1538,8 +1540,8 @@ class AsyncContainers:
         Args:
             filters: ``until`` (a time) and ``label`` filters.
         """
-        self._client._session.require("containers.prune")
-        payload = await self._client._json(
+        self._client.dialect.require("containers.prune")
+        payload = await self._client.json(
             "POST",
             "/containers/prune",
             params={"filters": encode_filters(filters)},
@@ -1575,7 +1577,7 @@ class AsyncContainers:
         return AsyncEventStream(self._client, "/events", params, merged)
 
 
-def _gone(client: AsyncClient, cid: str, name: str | None, image: str) -> AsyncContainer:
+def _gone(client: AsyncEngineSession, cid: str, name: str | None, image: str) -> AsyncContainer:
     """A minimal snapshot for a container known only by id (removed, or not inspected)."""
     return AsyncContainer(
         client,
@@ -1595,8 +1597,8 @@ def _gone(client: AsyncClient, cid: str, name: str | None, image: str) -> AsyncC
     )
 
 
-async def _remove_quietly(client: AsyncClient, cid: str) -> None:
+async def _remove_quietly(client: AsyncEngineSession, cid: str) -> None:
     with contextlib.suppress(PydockError):
-        await client._request(
+        await client.request(
             "DELETE", f"/containers/{cid}", params={"force": True}, resource="container"
         )

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import attrs
 import httpx
@@ -27,6 +27,7 @@ from pydock._async._bodies import (
 )
 from pydock._async._credentials import credentials_for
 from pydock._async._operation import AsyncOperation, Done
+from pydock._async._session import AsyncEngineSession
 from pydock._core.auth import RegistryAuth, encode_x_registry_auth
 from pydock._core.dialect import Backend
 from pydock._core.errmap import is_auth_failure
@@ -77,9 +78,6 @@ from pydock.errors import (
     StreamError,
 )
 
-if TYPE_CHECKING:
-    from pydock._async._client import AsyncClient
-
 __all__ = ["AsyncImage", "AsyncImages", "parse_platform"]
 
 EventT = TypeVar("EventT")
@@ -99,12 +97,12 @@ class AsyncImage(ImageBase):
     snapshot never changes: :meth:`reload` returns a fresh one.
     """
 
-    _client: AsyncClient = attrs.field(eq=False, repr=False, kw_only=True, alias="client")
+    _client: AsyncEngineSession = attrs.field(eq=False, repr=False, kw_only=True, alias="client")
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any], client: AsyncClient) -> AsyncImage:
+    def from_api(cls, payload: Mapping[str, Any], client: AsyncEngineSession) -> AsyncImage:
         """Build from an inspect answer (``/images/{name}/json``)."""
-        return cls(**image_fields(payload, client._session.backend or "docker"), client=client)
+        return cls(**image_fields(payload, client.dialect.backend or "docker"), client=client)
 
     async def reload(self) -> AsyncImage:
         """Inspect the image again.
@@ -115,7 +113,7 @@ class AsyncImage(ImageBase):
         Raises:
             ImageNotFound: The image is gone.
         """
-        return await self._client.images.get(self.id)
+        return await AsyncImages(self._client).get(self.id)
 
     async def tag(self, ref: str) -> None:
         """Give the image another name (``docker tag``).
@@ -124,7 +122,7 @@ class AsyncImage(ImageBase):
             InvalidReference: ``ref`` is not a valid name.
             ImageNotFound: The image is gone.
         """
-        await self._client.images.tag(self, ref)
+        await AsyncImages(self._client).tag(self, ref)
 
     async def remove(
         self, *, force: bool = False, prune_children: bool = True
@@ -135,7 +133,9 @@ class AsyncImage(ImageBase):
             ImageNotFound: The image is gone.
             Conflict: A container uses it, or it has several tags and not ``force``.
         """
-        return await self._client.images.remove(self, force=force, prune_children=prune_children)
+        return await AsyncImages(self._client).remove(
+            self, force=force, prune_children=prune_children
+        )
 
     async def history(self) -> list[HistoryEntry]:
         """The image's layers, newest first.
@@ -143,7 +143,7 @@ class AsyncImage(ImageBase):
         Raises:
             ImageNotFound: The image is gone.
         """
-        return await self._client.images.history(self)
+        return await AsyncImages(self._client).history(self)
 
 
 def _target(image: str | AsyncImage) -> str:
@@ -232,12 +232,12 @@ class _AtomicFile:
 class AsyncImages:
     """The engine's images (``client.images``)."""
 
-    def __init__(self, client: AsyncClient) -> None:
+    def __init__(self, client: AsyncEngineSession) -> None:
         self._client = client
 
     async def _backend(self) -> Backend:
         await self._client.connect()
-        backend = self._client._session.backend
+        backend = self._client.dialect.backend
         assert backend is not None
         return backend
 
@@ -284,13 +284,13 @@ class AsyncImages:
         backend = await self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         if platform is not None:
-            client._session.require("platform")
+            client.dialect.require("platform")
         params = pull_params(ref, backend=backend, platform=platform, tls_verify=verify)
-        auth = await credentials_for(auth, ref.domain, client._logins)
+        auth = await credentials_for(auth, ref.domain, client.logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PullDecoder(backend, ref.familiar)
         try:
-            async with client._stream(
+            async with client.stream(
                 "POST",
                 "/images/create",
                 "/images/pull",
@@ -364,11 +364,11 @@ class AsyncImages:
         backend = await self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         path, params = push_request(ref, backend=backend, tls_verify=verify)
-        auth = await credentials_for(auth, ref.domain, client._logins)
+        auth = await credentials_for(auth, ref.domain, client.logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PushDecoder()
         try:
-            async with client._stream(
+            async with client.stream(
                 "POST", path, params=params, headers=headers, resource="image"
             ) as response:
                 async for event in progress_events(response, decoder):
@@ -413,7 +413,7 @@ class AsyncImages:
             ImageNotFound: No such image.
         """
         target = _target(name_or_id)
-        payload = await self._client._json("GET", image_path(target, "/json"), resource="image")
+        payload = await self._client.json("GET", image_path(target, "/json"), resource="image")
         return AsyncImage.from_api(payload, self._client)
 
     async def exists(self, name_or_id: str) -> bool:
@@ -444,7 +444,7 @@ class AsyncImages:
         """
         backend = await self._backend()
         params, patterns = list_request(all=all, filters=filters, backend=backend)
-        summaries = await self._client._json("GET", "/images/json", params=params)
+        summaries = await self._client.json("GET", "/images/json", params=params)
         images: builtins.list[AsyncImage] = []
         seen: set[str] = set()
         for i, entry in enumerate(list_(summaries) if summaries is not None else []):
@@ -475,7 +475,7 @@ class AsyncImages:
         """
         target = _target(image)
         params = tag_params(ref)
-        await self._client._request(
+        await self._client.request(
             "POST", image_path(target, "/tag"), params=params, resource="image"
         )
 
@@ -496,7 +496,7 @@ class AsyncImages:
             Conflict: The image is in use, or has several names and not ``force``.
         """
         target = _target(image)
-        payload = await self._client._json(
+        payload = await self._client.json(
             "DELETE",
             image_path(target),
             params={"force": force, "noprune": not prune_children},
@@ -518,7 +518,7 @@ class AsyncImages:
             BadRequest: The engine rejected a filter.
         """
         backend = await self._backend()
-        payload = await self._client._json(
+        payload = await self._client.json(
             "POST",
             "/images/prune",
             "/images/prune",
@@ -533,7 +533,7 @@ class AsyncImages:
             ImageNotFound: No such image.
         """
         target = _target(image)
-        payload = await self._client._json("GET", image_path(target, "/history"), resource="image")
+        payload = await self._client.json("GET", image_path(target, "/history"), resource="image")
         backend = await self._backend()
         known: dict[str, tuple[str, ...]] = {}
         if backend == "podman":
@@ -561,7 +561,7 @@ class AsyncImages:
             verify = resolve_tls_verify(domain, tls_verify, backend)
             if backend == "podman":
                 params["tlsVerify"] = verify
-        payload = await self._client._json("GET", "/images/search", "/images/search", params=params)
+        payload = await self._client.json("GET", "/images/search", "/images/search", params=params)
         return search_results_from_api(payload)
 
     # -- archives ---------------------------------------------------------------
@@ -607,7 +607,7 @@ class AsyncImages:
             write = dest.write
         written = 0
         try:
-            async with self._client._stream(
+            async with self._client.stream(
                 "GET", "/images/get", params={"names": names}, resource="image"
             ) as response:
                 body = ResponseBody(response)  # no re-chunking: write what arrives
@@ -646,7 +646,7 @@ class AsyncImages:
         backend = await self._backend()
         file, opened = open_source(source)
         try:
-            response = await self._client._request(
+            response = await self._client.request(
                 "POST",
                 "/images/load",
                 "/images/load",
@@ -710,7 +710,7 @@ class AsyncImages:
         )
         file, opened = open_source(source)
         try:
-            response = await self._client._request(
+            response = await self._client.request(
                 "POST",
                 "/images/create",
                 "/images/import",

@@ -227,7 +227,7 @@ class _Prober:
         try:
             # The answer tells this one run's result; the container's status (which
             # counts retries and the start period) is in a fresh inspect.
-            await self._client._request(
+            await self._client.request(
                 "GET",
                 f"/containers/{current.id}/healthcheck",
                 f"/containers/{current.id}/healthcheck",

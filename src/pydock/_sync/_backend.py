@@ -55,7 +55,7 @@ class ClientBase:
     detects the backend on first use.
     """
 
-    _session: Session
+    dialect: Session
 
     def connect(self) -> None:
         """Talk to the engine once to learn its backend and API version."""
@@ -68,12 +68,12 @@ class ClientBase:
         Raises:
             ConnectError: The engine cannot be reached to detect it.
         """
-        if self._session.backend is None and self._session.backend_choice == "auto":
+        if self.dialect.backend is None and self.dialect.backend_choice == "auto":
             self.connect()
-        if self._session.backend is not None:
-            return self._session.backend
-        assert self._session.backend_choice != "auto"
-        return self._session.backend_choice
+        if self.dialect.backend is not None:
+            return self.dialect.backend
+        assert self.dialect.backend_choice != "auto"
+        return self.dialect.backend_choice
 
 
 class fail_after:

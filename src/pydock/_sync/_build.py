@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Generator, Iterator, Mapping
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from pydock._core.auth import RegistryAuth, encode_x_registry_config
 from pydock._core.build import (
@@ -29,13 +29,10 @@ from pydock._core.images import resolve_tls_verify
 from pydock._core.reference import ImageReference
 from pydock._sync._bodies import file_chunks, open_source, progress_events, stream_chunks
 from pydock._sync._credentials import credentials_for
-from pydock._sync._images import parse_platform
+from pydock._sync._images import Image, Images, parse_platform
 from pydock._sync._operation import Done, Operation
+from pydock._sync._session import EngineSession
 from pydock.errors import APIError, BuildError, InvalidReference
-
-if TYPE_CHECKING:
-    from pydock._sync._client import Client
-    from pydock._sync._images import Image
 
 __all__ = ["BuildContext", "begin_build"]
 
@@ -81,11 +78,11 @@ def _read_dockerfile(path: str) -> Dockerfile | None:
 
 
 def begin_build(
-    client: Client, context: BuildContext, options: BuildOptions
+    client: EngineSession, context: BuildContext, options: BuildOptions
 ) -> Operation[BuildEvent, Image]:
     """Check the arguments, prepare the context stream, and return the operation.
 
-    See :meth:`Client.begin_build` for the context and :class:`BuildOptions`
+    See :meth:`EngineSession.begin_build` for the context and :class:`BuildOptions`
     for the options.
     """
     check_options(options)
@@ -153,7 +150,7 @@ def _dockerfile_name(dockerfile: str | Dockerfile | None) -> str:
 
 
 def _build_steps(
-    client: Client,
+    client: EngineSession,
     chunks: Iterator[bytes] | None,
     file: IO[bytes] | None,
     tar_path: str | None,
@@ -165,12 +162,12 @@ def _build_steps(
         file, _ = open_source(tar_path)
     try:
         client.connect()
-        backend = client._session.backend
+        backend = client.dialect.backend
         assert backend is not None
         if options.get("target"):
-            client._session.require("build.target")
+            client.dialect.require("build.target")
         if options.get("platform") is not None:
-            client._session.require("build.platform")
+            client.dialect.require("build.platform")
         params = build_params(backend, options)
         tls_verify = options.get("tls_verify")
         # Docker's rule for base-image registries: verify TLS except on loopback
@@ -179,7 +176,7 @@ def _build_steps(
         if backend == "podman" and (tls_verify is not None or verify == {False}):
             params["tlsVerify"] = bool(tls_verify)
         for domain in sorted(domains - set(auths)):
-            found = credentials_for(None, domain, client._logins)
+            found = credentials_for(None, domain, client.logins)
             if found is not None:
                 auths[domain] = found
         headers = {"Content-Type": "application/x-tar"}
@@ -194,7 +191,7 @@ def _build_steps(
             body = file_chunks(file)
         decoder = BuildDecoder(backend)
         try:
-            with client._stream(
+            with client.stream(
                 "POST", "/build", "/build", params=params, content=body, headers=headers
             ) as response:
                 for event in progress_events(response, decoder):
@@ -206,7 +203,7 @@ def _build_steps(
             ) from exc
         if decoder.image_id is None:
             raise BuildError("the engine did not say which image it built", log=decoder.log)
-        yield Done(client.images.get(decoder.image_id))
+        yield Done(Images(client).get(decoder.image_id))
     finally:
         if tar_path is not None and file is not None:
             file.close()

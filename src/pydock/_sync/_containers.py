@@ -75,6 +75,8 @@ from pydock._core.shapes import get_str, object_
 from pydock._core.streams import STDERR, STDOUT, Frame, JsonLinesDecoder, frame_decoder
 from pydock._sync._backend import monotonic, sleep
 from pydock._sync._bodies import stream_chunks
+from pydock._sync._images import Image, Images
+from pydock._sync._session import EngineSession
 from pydock.errors import (
     ContainerError,
     ContainerNotFound,
@@ -87,8 +89,6 @@ from pydock.errors import (
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
-    from pydock._sync._client import Client
-    from pydock._sync._images import Image
     from pydock._sync._upgrade import RawStream
 
 __all__ = [
@@ -170,7 +170,7 @@ class Container:
         attrs: The raw engine JSON.
     """
 
-    _client: Client = attrs.field(eq=False, repr=False)
+    _client: EngineSession = attrs.field(eq=False, repr=False)
     id: str
     name: str
     image: str
@@ -186,12 +186,12 @@ class Container:
     attrs: Mapping[str, Any] = attrs.field(repr=False, eq=False)
 
     @classmethod
-    def from_api(cls, client: Client, payload: Mapping[str, Any]) -> Container:
+    def from_api(cls, client: EngineSession, payload: Mapping[str, Any]) -> Container:
         """Build from an inspect answer (``GET /containers/{id}/json``)."""
         return cls(client, **container_fields_from_inspect(payload))
 
     @classmethod
-    def from_list(cls, client: Client, payload: Mapping[str, Any]) -> Container:
+    def from_list(cls, client: EngineSession, payload: Mapping[str, Any]) -> Container:
         """Build from one entry of ``GET /containers/json``."""
         return cls(client, **container_fields_from_list(payload))
 
@@ -230,7 +230,7 @@ class Container:
         Raises:
             ContainerNotFound: It no longer exists.
         """
-        payload = self._client._json("GET", self._path("/json"), resource="container")
+        payload = self._client.json("GET", self._path("/json"), resource="container")
         return Container.from_api(self._client, payload)
 
     def start(self) -> None:
@@ -240,7 +240,7 @@ class Container:
             ContainerNotFound: It no longer exists.
             APIError: The engine could not start it.
         """
-        self._client._request("POST", self._path("/start"), resource="container")
+        self._client.request("POST", self._path("/start"), resource="container")
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop: send the stop signal, then SIGKILL after ``timeout`` seconds.
@@ -261,7 +261,7 @@ class Container:
         # read that long and a minute more (10 s is the engines' default grace).
         seconds = check_seconds(timeout, "timeout")
         grace = None if seconds is None else int(seconds)
-        self._client._request(
+        self._client.request(
             "POST",
             self._path(action),
             params={"t": grace},
@@ -281,7 +281,7 @@ class Container:
             ContainerNotFound: It no longer exists.
             Conflict: It is not running.
         """
-        self._client._request(
+        self._client.request(
             "POST",
             self._path("/kill"),
             params={"signal": check_signal(signal)},
@@ -305,7 +305,7 @@ class Container:
             ContainerNotFound: It no longer exists.
             Conflict: It is not running.
         """
-        self._client._request("POST", self._path("/pause"), resource="container")
+        self._client.request("POST", self._path("/pause"), resource="container")
 
     def unpause(self) -> None:
         """Resume a paused container.
@@ -313,7 +313,7 @@ class Container:
         Raises:
             ContainerNotFound: It no longer exists.
         """
-        self._client._request("POST", self._path("/unpause"), resource="container")
+        self._client.request("POST", self._path("/unpause"), resource="container")
 
     def rename(self, name: str) -> None:
         """Give the container a new name.
@@ -322,7 +322,7 @@ class Container:
             ContainerNotFound: It no longer exists.
             Conflict: The name is taken.
         """
-        self._client._request(
+        self._client.request(
             "POST", self._path("/rename"), params={"name": name}, resource="container"
         )
 
@@ -341,9 +341,9 @@ class Container:
         """
         timeout = check_seconds(timeout, "timeout")
         condition = check_wait_condition(condition)
-        self._client._session.require("containers.wait.condition")
+        self._client.dialect.require("containers.wait.condition")
         try:
-            payload = self._client._json(
+            payload = self._client.json(
                 "POST",
                 self._path("/wait"),
                 params={"condition": condition},
@@ -373,7 +373,7 @@ class Container:
             ContainerNotFound: It does not exist.
             Conflict: It runs and ``force`` is false.
         """
-        self._client._request(
+        self._client.request(
             "DELETE",
             self._path(),
             params={"force": force, "v": volumes},
@@ -432,7 +432,7 @@ class Container:
         """
         tty = self._is_tty()
         params = self._log_params(stdout, stderr, tail, since, until, timestamps, False)
-        response = self._client._request(
+        response = self._client.request(
             "GET", self._path("/logs"), params=params, resource="container"
         )
         decoder = frame_decoder(tty=tty)
@@ -495,7 +495,7 @@ class Container:
             env.append(mark)
         if env:
             body["Env"] = env
-        created = self._client._json("POST", self._path("/exec"), json=body, resource="container")
+        created = self._client.json("POST", self._path("/exec"), json=body, resource="container")
         return created_id(created)
 
     def _end_exec(
@@ -525,7 +525,7 @@ class Container:
                 workdir=None,
                 environment=None,
             )
-            self._client._request(
+            self._client.request(
                 "POST",
                 f"/exec/{killer}/start",
                 json={"Detach": False, "Tty": False},
@@ -579,7 +579,7 @@ class Container:
         err: builtins.list[bytes] = []
         stream: RawStream | None = None
         try:
-            stream = self._client._upgrade(
+            stream = self._client.upgrade(
                 "POST", f"/exec/{exec_id}/start", json={"Detach": False, "Tty": tty}, tty=tty
             )
             if stdin is not None:
@@ -638,7 +638,7 @@ class Container:
             ContainerNotFound: The container does not exist.
         """
         try:
-            response = self._client._request(
+            response = self._client.request(
                 "HEAD",
                 self._path("/archive"),
                 params={"path": self._archive_path(path)},
@@ -654,7 +654,7 @@ class Container:
     def _archive_path(self, path: str) -> str:
         """``path`` as the engine's archive endpoint reads it (Podman's is a glob)."""
         self._client.connect()
-        return escape_glob(path) if self._client._session.backend == "podman" else path
+        return escape_glob(path) if self._client.dialect.backend == "podman" else path
 
     def put_archive(self, path: str, data: bytes | Iterable[bytes] | Iterable[bytes]) -> None:
         """Extract a tar archive into a folder of the container.
@@ -668,7 +668,7 @@ class Container:
             NotFound: ``path`` does not exist.
         """
         content: bytes | Iterator[bytes] = data if isinstance(data, bytes) else _aiter_any(data)
-        self._client._request(
+        self._client.request(
             "PUT",
             self._path("/archive"),
             params={"path": self._archive_path(path)},
@@ -809,7 +809,7 @@ class Container:
         }
         if change_list:
             params["changes"] = change_list
-        created = self._client._json(
+        created = self._client.json(
             "POST",
             "/commit",
             params=params,
@@ -817,7 +817,7 @@ class Container:
             resource="container",
             idempotent=False,
         )
-        return self._client.images.get(created_id(created))
+        return Images(self._client).get(created_id(created))
 
     def stats(self) -> ContainerStats:
         """One resource-usage sample (takes about a second: CPU use needs two readings).
@@ -825,7 +825,7 @@ class Container:
         Raises:
             ContainerNotFound: The container does not exist.
         """
-        payload = self._client._json(
+        payload = self._client.json(
             "GET", self._path("/stats"), params={"stream": False}, resource="container"
         )
         return ContainerStats.from_api(payload)
@@ -841,7 +841,7 @@ class Container:
             ContainerNotFound: The container does not exist.
             Conflict: It is not running.
         """
-        payload = self._client._json(
+        payload = self._client.json(
             "GET", self._path("/top"), params={"ps_args": ps_args}, resource="container"
         )
         return TopResult.from_api(payload)
@@ -852,7 +852,7 @@ class Container:
         Raises:
             ContainerNotFound: The container does not exist.
         """
-        payload = self._client._json("GET", self._path("/changes"), resource="container")
+        payload = self._client.json("GET", self._path("/changes"), resource="container")
         return changes_from_api(payload)
 
     def resize(self, height: int, width: int) -> None:
@@ -861,7 +861,7 @@ class Container:
         Raises:
             ContainerNotFound: The container does not exist.
         """
-        self._client._request(
+        self._client.request(
             "POST", self._path("/resize"), params={"h": height, "w": width}, resource="container"
         )
 
@@ -876,12 +876,12 @@ def _decode_stat(header: str | None) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _exec_exit_code(client: Client, exec_id: str, *, wait: float) -> int | None:
+def _exec_exit_code(client: EngineSession, exec_id: str, *, wait: float) -> int | None:
     """The exit code of an exec, once the engine has recorded it (polled briefly)."""
     deadline = monotonic() + wait
     delay = 0.005
     while True:
-        running, exit_code, _ = exec_state(client._json("GET", f"/exec/{exec_id}/json"))
+        running, exit_code, _ = exec_state(client.json("GET", f"/exec/{exec_id}/json"))
         if not running and exit_code is not None:
             return exit_code
         if monotonic() >= deadline:
@@ -896,7 +896,7 @@ def _exec_exit_code(client: Client, exec_id: str, *, wait: float) -> int | None:
 class _ChunkStream(Generic[T]):
     """A streamed answer opened lazily, decoded chunk by chunk into items."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: EngineSession) -> None:
         self._client = client
         self._response: httpx.Response | None = None
         self._chunks: Iterator[bytes] | None = None
@@ -982,7 +982,7 @@ class LogStream(_ChunkStream[LogLine]):
     def _open(self) -> httpx.Response:
         tty = self._container._is_tty()
         self._frames = frame_decoder(tty=tty)
-        return self._client._request(
+        return self._client.request(
             "GET",
             self._container._path("/logs"),
             params=self._params,
@@ -1001,7 +1001,7 @@ class LogStream(_ChunkStream[LogLine]):
 class _JsonStream(_ChunkStream[T]):
     def __init__(
         self,
-        client: Client,
+        client: EngineSession,
         path: str,
         params: Mapping[str, Any],
     ) -> None:
@@ -1011,7 +1011,7 @@ class _JsonStream(_ChunkStream[T]):
         self._json = JsonLinesDecoder()
 
     def _open(self) -> httpx.Response:
-        return self._client._request(
+        return self._client.request(
             "GET", self._path, params=self._params, resource="container", stream=True
         )
 
@@ -1041,7 +1041,11 @@ class EventStream(_JsonStream[ContainerEvent]):
     """
 
     def __init__(
-        self, client: Client, path: str, params: Mapping[str, Any], filters: Mapping[str, Any]
+        self,
+        client: EngineSession,
+        path: str,
+        params: Mapping[str, Any],
+        filters: Mapping[str, Any],
     ) -> None:
         super().__init__(client, path, params)
         self._filters = dict(filters)
@@ -1085,7 +1089,7 @@ class ArchiveStream(_ChunkStream[bytes]):
         self.stat: Mapping[str, Any] | None = None
 
     def _open(self) -> httpx.Response:
-        response = self._client._request(
+        response = self._client.request(
             "GET",
             self._container._path("/archive"),
             params={"path": self._container._archive_path(self.path)},
@@ -1154,7 +1158,7 @@ class ExecSession:
             environment=self._environment,
             mark=self._mark,
         )
-        self._stream = self._client._upgrade(
+        self._stream = self._client.upgrade(
             "POST", f"/exec/{self.id}/start", json={"Detach": False, "Tty": self.tty}, tty=self.tty
         )
 
@@ -1212,8 +1216,8 @@ class ExecSession:
 
     def resize(self, height: int, width: int) -> None:
         """Set the TTY size (rows, columns)."""
-        self._client._session.require("exec.resize")
-        self._client._request("POST", f"/exec/{self.id}/resize", params={"h": height, "w": width})
+        self._client.dialect.require("exec.resize")
+        self._client.request("POST", f"/exec/{self.id}/resize", params={"h": height, "w": width})
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Read (and drop) output until the command exits; return its exit code.
@@ -1264,11 +1268,11 @@ class ExecSession:
 class Containers:
     """The engine's containers (``client.containers``)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: EngineSession) -> None:
         self._client = client
 
     def _pull(self, image: str) -> None:
-        self._client.images.pull(image)
+        Images(self._client).pull(image)
 
     def _create_raw(
         self,
@@ -1290,14 +1294,14 @@ class Containers:
             self._pull(image)
         params = {"name": name}
         try:
-            created = self._client._json(
+            created = self._client.json(
                 "POST", "/containers/create", params=params, json=body, resource="image"
             )
         except ImageNotFound:
             if pull != "missing":
                 raise
             self._pull(image)
-            created = self._client._json(
+            created = self._client.json(
                 "POST", "/containers/create", params=params, json=body, resource="image"
             )
         return created_id(created)
@@ -1398,7 +1402,7 @@ class Containers:
                 image, command, pull=pull, auto_remove=remove, attach=False, options=options
             )
             try:
-                self._client._request("POST", f"/containers/{cid}/start", resource="container")
+                self._client.request("POST", f"/containers/{cid}/start", resource="container")
             except BaseException:
                 _remove_quietly(self._client, cid)
                 raise
@@ -1414,7 +1418,7 @@ class Containers:
             container.start()
             exit_code = container.wait()
             tty = bool(options.get("tty"))
-            response = self._client._request(
+            response = self._client.request(
                 "GET",
                 f"/containers/{cid}/logs",
                 params={"stdout": True, "stderr": True},
@@ -1458,7 +1462,7 @@ class Containers:
                 method="GET",
                 path="/containers/{name}/json",
             )
-        payload = self._client._json("GET", path, resource="container")
+        payload = self._client.json("GET", path, resource="container")
         return Container.from_api(self._client, payload)
 
     def exists(self, name_or_id: str) -> bool:
@@ -1490,9 +1494,9 @@ class Containers:
             limit: At most this many.
         """
         self._client.connect()
-        if filters and filters.get("ancestor") and self._client._session.backend == "podman":
+        if filters and filters.get("ancestor") and self._client.dialect.backend == "podman":
             filters = {**filters, "ancestor": self._image_ids(filters["ancestor"])}
-        payload = self._client._json(
+        payload = self._client.json(
             "GET",
             "/containers/json",
             params={"all": all, "filters": encode_filters(filters), "limit": limit},
@@ -1504,7 +1508,7 @@ class Containers:
         out = []
         for name in [names] if isinstance(names, str) else names:
             try:
-                image = self._client._json(
+                image = self._client.json(
                     "GET", f"/images/{quote_path(name, safe='/:@')}/json", resource="image"
                 )
             except ImageNotFound:
@@ -1519,8 +1523,8 @@ class Containers:
         Args:
             filters: ``until`` (a time) and ``label`` filters.
         """
-        self._client._session.require("containers.prune")
-        payload = self._client._json(
+        self._client.dialect.require("containers.prune")
+        payload = self._client.json(
             "POST",
             "/containers/prune",
             params={"filters": encode_filters(filters)},
@@ -1556,7 +1560,7 @@ class Containers:
         return EventStream(self._client, "/events", params, merged)
 
 
-def _gone(client: Client, cid: str, name: str | None, image: str) -> Container:
+def _gone(client: EngineSession, cid: str, name: str | None, image: str) -> Container:
     """A minimal snapshot for a container known only by id (removed, or not inspected)."""
     return Container(
         client,
@@ -1576,8 +1580,6 @@ def _gone(client: Client, cid: str, name: str | None, image: str) -> Container:
     )
 
 
-def _remove_quietly(client: Client, cid: str) -> None:
+def _remove_quietly(client: EngineSession, cid: str) -> None:
     with contextlib.suppress(PydockError):
-        client._request(
-            "DELETE", f"/containers/{cid}", params={"force": True}, resource="container"
-        )
+        client.request("DELETE", f"/containers/{cid}", params={"force": True}, resource="container")

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import attrs
 import httpx
@@ -67,6 +67,7 @@ from pydock._sync._bodies import (
 )
 from pydock._sync._credentials import credentials_for
 from pydock._sync._operation import Done, Operation
+from pydock._sync._session import EngineSession
 from pydock.errors import (
     APIError,
     ImageNotFound,
@@ -78,9 +79,6 @@ from pydock.errors import (
     ServerError,
     StreamError,
 )
-
-if TYPE_CHECKING:
-    from pydock._sync._client import Client
 
 __all__ = ["Image", "Images", "parse_platform"]
 
@@ -101,12 +99,12 @@ class Image(ImageBase):
     snapshot never changes: :meth:`reload` returns a fresh one.
     """
 
-    _client: Client = attrs.field(eq=False, repr=False, kw_only=True, alias="client")
+    _client: EngineSession = attrs.field(eq=False, repr=False, kw_only=True, alias="client")
 
     @classmethod
-    def from_api(cls, payload: Mapping[str, Any], client: Client) -> Image:
+    def from_api(cls, payload: Mapping[str, Any], client: EngineSession) -> Image:
         """Build from an inspect answer (``/images/{name}/json``)."""
-        return cls(**image_fields(payload, client._session.backend or "docker"), client=client)
+        return cls(**image_fields(payload, client.dialect.backend or "docker"), client=client)
 
     def reload(self) -> Image:
         """Inspect the image again.
@@ -117,7 +115,7 @@ class Image(ImageBase):
         Raises:
             ImageNotFound: The image is gone.
         """
-        return self._client.images.get(self.id)
+        return Images(self._client).get(self.id)
 
     def tag(self, ref: str) -> None:
         """Give the image another name (``docker tag``).
@@ -126,7 +124,7 @@ class Image(ImageBase):
             InvalidReference: ``ref`` is not a valid name.
             ImageNotFound: The image is gone.
         """
-        self._client.images.tag(self, ref)
+        Images(self._client).tag(self, ref)
 
     def remove(self, *, force: bool = False, prune_children: bool = True) -> ImageRemoveReport:
         """Remove the image (by ID: every tag goes).
@@ -135,7 +133,7 @@ class Image(ImageBase):
             ImageNotFound: The image is gone.
             Conflict: A container uses it, or it has several tags and not ``force``.
         """
-        return self._client.images.remove(self, force=force, prune_children=prune_children)
+        return Images(self._client).remove(self, force=force, prune_children=prune_children)
 
     def history(self) -> list[HistoryEntry]:
         """The image's layers, newest first.
@@ -143,7 +141,7 @@ class Image(ImageBase):
         Raises:
             ImageNotFound: The image is gone.
         """
-        return self._client.images.history(self)
+        return Images(self._client).history(self)
 
 
 def _target(image: str | Image) -> str:
@@ -232,12 +230,12 @@ class _AtomicFile:
 class Images:
     """The engine's images (``client.images``)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: EngineSession) -> None:
         self._client = client
 
     def _backend(self) -> Backend:
         self._client.connect()
-        backend = self._client._session.backend
+        backend = self._client.dialect.backend
         assert backend is not None
         return backend
 
@@ -284,13 +282,13 @@ class Images:
         backend = self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         if platform is not None:
-            client._session.require("platform")
+            client.dialect.require("platform")
         params = pull_params(ref, backend=backend, platform=platform, tls_verify=verify)
-        auth = credentials_for(auth, ref.domain, client._logins)
+        auth = credentials_for(auth, ref.domain, client.logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PullDecoder(backend, ref.familiar)
         try:
-            with client._stream(
+            with client.stream(
                 "POST",
                 "/images/create",
                 "/images/pull",
@@ -364,11 +362,11 @@ class Images:
         backend = self._backend()
         verify = resolve_tls_verify(ref.domain, tls_verify, backend)
         path, params = push_request(ref, backend=backend, tls_verify=verify)
-        auth = credentials_for(auth, ref.domain, client._logins)
+        auth = credentials_for(auth, ref.domain, client.logins)
         headers = {"X-Registry-Auth": encode_x_registry_auth(auth)}
         decoder = PushDecoder()
         try:
-            with client._stream(
+            with client.stream(
                 "POST", path, params=params, headers=headers, resource="image"
             ) as response:
                 for event in progress_events(response, decoder):
@@ -411,7 +409,7 @@ class Images:
             ImageNotFound: No such image.
         """
         target = _target(name_or_id)
-        payload = self._client._json("GET", image_path(target, "/json"), resource="image")
+        payload = self._client.json("GET", image_path(target, "/json"), resource="image")
         return Image.from_api(payload, self._client)
 
     def exists(self, name_or_id: str) -> bool:
@@ -442,7 +440,7 @@ class Images:
         """
         backend = self._backend()
         params, patterns = list_request(all=all, filters=filters, backend=backend)
-        summaries = self._client._json("GET", "/images/json", params=params)
+        summaries = self._client.json("GET", "/images/json", params=params)
         images: builtins.list[Image] = []
         seen: set[str] = set()
         for i, entry in enumerate(list_(summaries) if summaries is not None else []):
@@ -473,7 +471,7 @@ class Images:
         """
         target = _target(image)
         params = tag_params(ref)
-        self._client._request("POST", image_path(target, "/tag"), params=params, resource="image")
+        self._client.request("POST", image_path(target, "/tag"), params=params, resource="image")
 
     def remove(
         self, image: str | Image, *, force: bool = False, prune_children: bool = True
@@ -492,7 +490,7 @@ class Images:
             Conflict: The image is in use, or has several names and not ``force``.
         """
         target = _target(image)
-        payload = self._client._json(
+        payload = self._client.json(
             "DELETE",
             image_path(target),
             params={"force": force, "noprune": not prune_children},
@@ -514,7 +512,7 @@ class Images:
             BadRequest: The engine rejected a filter.
         """
         backend = self._backend()
-        payload = self._client._json(
+        payload = self._client.json(
             "POST",
             "/images/prune",
             "/images/prune",
@@ -529,7 +527,7 @@ class Images:
             ImageNotFound: No such image.
         """
         target = _target(image)
-        payload = self._client._json("GET", image_path(target, "/history"), resource="image")
+        payload = self._client.json("GET", image_path(target, "/history"), resource="image")
         backend = self._backend()
         known: dict[str, tuple[str, ...]] = {}
         if backend == "podman":
@@ -557,7 +555,7 @@ class Images:
             verify = resolve_tls_verify(domain, tls_verify, backend)
             if backend == "podman":
                 params["tlsVerify"] = verify
-        payload = self._client._json("GET", "/images/search", "/images/search", params=params)
+        payload = self._client.json("GET", "/images/search", "/images/search", params=params)
         return search_results_from_api(payload)
 
     # -- archives ---------------------------------------------------------------
@@ -603,7 +601,7 @@ class Images:
             write = dest.write
         written = 0
         try:
-            with self._client._stream(
+            with self._client.stream(
                 "GET", "/images/get", params={"names": names}, resource="image"
             ) as response:
                 body = ResponseBody(response)  # no re-chunking: write what arrives
@@ -642,7 +640,7 @@ class Images:
         backend = self._backend()
         file, opened = open_source(source)
         try:
-            response = self._client._request(
+            response = self._client.request(
                 "POST",
                 "/images/load",
                 "/images/load",
@@ -706,7 +704,7 @@ class Images:
         )
         file, opened = open_source(source)
         try:
-            response = self._client._request(
+            response = self._client.request(
                 "POST",
                 "/images/create",
                 "/images/import",

@@ -224,7 +224,7 @@ class _Prober:
         try:
             # The answer tells this one run's result; the container's status (which
             # counts retries and the start period) is in a fresh inspect.
-            self._client._request(
+            self._client.request(
                 "GET",
                 f"/containers/{current.id}/healthcheck",
                 f"/containers/{current.id}/healthcheck",
