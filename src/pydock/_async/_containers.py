@@ -72,6 +72,7 @@ from pydock._core.containers import (
     encode_filters,
     environment_list,
     exec_state,
+    normalize_port,
     wait_status,
 )
 from pydock._core.dialect import quote_path
@@ -212,8 +213,6 @@ class AsyncContainer:
             port: ``80``, ``"80"`` or ``"80/tcp"``.
             host_ip: Only bindings on this host address.
         """
-        from pydock._core.containers import normalize_port
-
         for binding in self.ports.get(normalize_port(port), []):
             if host_ip is None or binding.host_ip == host_ip:
                 return binding.host_port

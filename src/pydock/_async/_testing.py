@@ -20,6 +20,7 @@ import anyio  # unasync: remove
 import httpx
 
 from pydock._async._backend import connect_tcp, fail_after, monotonic, sleep
+from pydock._async._client import AsyncClient
 from pydock._core.containers import encode_filters
 from pydock.errors import (
     APIError,
@@ -65,7 +66,6 @@ from pydock.testing._waits import (
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
-    from pydock._async._client import AsyncClient
     from pydock._async._containers import AsyncContainer
 
 __all__ = ["AsyncSandbox", "remove_session", "remove_stale", "run_container", "wait_for"]
@@ -373,8 +373,6 @@ class AsyncSandbox:
     def client(self) -> AsyncClient:
         """The engine client the sandbox uses."""
         if self._client is None:
-            from pydock._async._client import AsyncClient
-
             self._client = AsyncClient.from_env()
         return self._client
 

@@ -21,6 +21,7 @@ import httpx
 
 from pydock._core.containers import encode_filters
 from pydock._sync._backend import connect_tcp, fail_after, monotonic, sleep
+from pydock._sync._client import Client
 from pydock.errors import (
     APIError,
     ContainerExited,
@@ -65,7 +66,6 @@ from pydock.testing._waits import (
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
 
-    from pydock._sync._client import Client
     from pydock._sync._containers import Container
 
 __all__ = ["Sandbox", "remove_session", "remove_stale", "run_container", "wait_for"]
@@ -370,8 +370,6 @@ class Sandbox:
     def client(self) -> Client:
         """The engine client the sandbox uses."""
         if self._client is None:
-            from pydock._sync._client import Client
-
             self._client = Client.from_env()
         return self._client
 
