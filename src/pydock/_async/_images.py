@@ -16,7 +16,6 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import IO, Any, TypeVar
 
 import attrs
-import httpx
 
 from pydock._async._bodies import (
     ResponseBody,
@@ -27,7 +26,7 @@ from pydock._async._bodies import (
 )
 from pydock._async._credentials import credentials_for
 from pydock._async._operation import AsyncOperation, Done
-from pydock._async._session import AsyncEngineSession
+from pydock._async._session import AsyncEngineSession, body_json
 from pydock._core.auth import RegistryAuth, encode_x_registry_auth
 from pydock._core.dialect import Backend
 from pydock._core.errmap import is_auth_failure
@@ -70,7 +69,6 @@ from pydock.errors import (
     APIError,
     ImageNotFound,
     InvalidReference,
-    ProtocolError,
     PullError,
     PullUnauthorized,
     PydockError,
@@ -159,24 +157,6 @@ def _target(image: str | AsyncImage) -> str:
     if not _ID_PREFIX.fullmatch(image):
         ImageReference.parse_any(image)
     return image
-
-
-def _decode_json(response: httpx.Response) -> Any:
-    """The JSON of a read answer (None for an empty body).
-
-    Raises:
-        ProtocolError: The body is not JSON.
-    """
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise ProtocolError(
-            f"the engine answered with invalid JSON: {response.content[:200]!r}",
-            method=response.request.method,
-            path=response.request.url.path,
-        ) from None
 
 
 def _image_not_known(exc: APIError) -> APIError:
@@ -659,7 +639,7 @@ class AsyncImages:
                 file.close()
         names: builtins.list[str] = []
         if backend == "podman":
-            names = get_str_list(object_(_decode_json(response)), "Names")
+            names = get_str_list(object_(body_json(response)), "Names")
         else:
             decoder = JsonLinesDecoder()
             for obj in [*decoder.feed(response.content), *decoder.flush()]:
@@ -723,7 +703,7 @@ class AsyncImages:
             if opened:
                 file.close()
         if backend == "podman":
-            answer = _decode_json(response)
+            answer = body_json(response)
             image_id: str | None = normalize_id(
                 get_str(object_(answer), "Id") if answer is not None else None
             )

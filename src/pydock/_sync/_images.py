@@ -18,7 +18,6 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import IO, Any, TypeVar
 
 import attrs
-import httpx
 
 from pydock._core.auth import RegistryAuth, encode_x_registry_auth
 from pydock._core.dialect import Backend
@@ -67,12 +66,11 @@ from pydock._sync._bodies import (
 )
 from pydock._sync._credentials import credentials_for
 from pydock._sync._operation import Done, Operation
-from pydock._sync._session import EngineSession
+from pydock._sync._session import EngineSession, body_json
 from pydock.errors import (
     APIError,
     ImageNotFound,
     InvalidReference,
-    ProtocolError,
     PullError,
     PullUnauthorized,
     PydockError,
@@ -157,24 +155,6 @@ def _target(image: str | Image) -> str:
     if not _ID_PREFIX.fullmatch(image):
         ImageReference.parse_any(image)
     return image
-
-
-def _decode_json(response: httpx.Response) -> Any:
-    """The JSON of a read answer (None for an empty body).
-
-    Raises:
-        ProtocolError: The body is not JSON.
-    """
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise ProtocolError(
-            f"the engine answered with invalid JSON: {response.content[:200]!r}",
-            method=response.request.method,
-            path=response.request.url.path,
-        ) from None
 
 
 def _image_not_known(exc: APIError) -> APIError:
@@ -653,7 +633,7 @@ class Images:
                 file.close()
         names: builtins.list[str] = []
         if backend == "podman":
-            names = get_str_list(object_(_decode_json(response)), "Names")
+            names = get_str_list(object_(body_json(response)), "Names")
         else:
             decoder = JsonLinesDecoder()
             for obj in [*decoder.feed(response.content), *decoder.flush()]:
@@ -717,7 +697,7 @@ class Images:
             if opened:
                 file.close()
         if backend == "podman":
-            answer = _decode_json(response)
+            answer = body_json(response)
             image_id: str | None = normalize_id(
                 get_str(object_(answer), "Id") if answer is not None else None
             )
