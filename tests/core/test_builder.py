@@ -485,6 +485,17 @@ def test_dockerfile_config_semantics(tmp_path: Path) -> None:
     assert apply(steps, state(base_config)).config["config"]["Cmd"] is None
 
 
+def test_healthcheck_durations_are_read_as_docker_reads_them(tmp_path: Path) -> None:
+    # Each part's fraction is scaled on its own, as Go's time.ParseDuration does:
+    # 2.01ms is 2,010,000 ns, not 2,009,999 (2.01 * 1e6 in floating point).
+    text = "FROM a\nHEALTHCHECK --interval=2.01ms --timeout=1m30.5s --start-period=0 CMD x\n"
+    _, _, steps = dockerfile_plan(pydock.Dockerfile.parse(text), tmp_path, text=text)
+    check = apply(steps, state()).config["config"]["Healthcheck"]
+    assert check["Interval"] == 2_010_000
+    assert check["Timeout"] == 90_500_000_000
+    assert check["StartPeriod"] == 0
+
+
 def context_tree(root: Path) -> None:
     (root / "src" / "node_modules").mkdir(parents=True)
     (root / "src" / "main.py").write_text("print(1)\n")

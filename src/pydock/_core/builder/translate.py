@@ -15,6 +15,7 @@ from pydock._core.builder.context import octal_mode, owner_ids
 from pydock._core.builder.image import ImageState
 from pydock._core.builder.plan import ConfigStep, ContextCopyStep, Step, to_command
 from pydock._core.builder.words import expand_word
+from pydock._core.dockerfile import parse_duration_ns
 from pydock.errors import UnsupportedInstruction
 
 __all__ = ["DOCKERFILE_COMMENT", "dockerfile_plan"]
@@ -273,27 +274,6 @@ def dockerfile_plan(
     return t.base, t.platform, tuple(t.steps)
 
 
-_DURATION_UNITS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "μs": 1_000,
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60_000_000_000,
-    "h": 3_600_000_000_000,
-}
-
-
-def _duration_ns(text: str) -> int:
-    if text == "0":
-        return 0
-    total = 0.0
-    for number, unit in re.findall(r"([0-9.]+)(ns|us|µs|μs|ms|s|m|h)", text):
-        total += float(number) * _DURATION_UNITS[unit]
-    return int(total)
-
-
 def _healthcheck(instruction: dfm.Healthcheck) -> dict[str, Any]:
     if instruction.command is None:
         return {"Test": ["NONE"]}
@@ -307,7 +287,7 @@ def _healthcheck(instruction: dfm.Healthcheck) -> dict[str, Any]:
         ("StartInterval", instruction.start_interval),
     ):
         if value is not None:
-            out[key] = _duration_ns(value)
+            out[key] = parse_duration_ns(value)
     if instruction.retries is not None:
         out["Retries"] = instruction.retries
     return out
