@@ -89,6 +89,7 @@ RENAMES: dict[str, str] = {
     "AsyncRetrying": "Retrying",
     # pydock's public and internal classes.
     "AsyncArchiveStream": "ArchiveStream",
+    "AsyncChunkStream": "ChunkStream",
     "AsyncClient": "Client",
     "AsyncClientBase": "ClientBase",
     "AsyncContainer": "Container",
@@ -108,7 +109,6 @@ RENAMES: dict[str, str] = {
     "AsyncSandbox": "Sandbox",
     "AsyncSocket": "Socket",
     "AsyncStatsStream": "StatsStream",
-    "_AsyncChunkStream": "_ChunkStream",
     "_AsyncConnection": "_Connection",
     "_AsyncJsonStream": "_JsonStream",
     "_AsyncResponseStream": "_ResponseStream",
