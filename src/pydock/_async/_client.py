@@ -123,8 +123,6 @@ class AsyncClient(AsyncClientBase):
 
     # -- lifecycle -----------------------------------------------------------
 
-    # -- lifecycle -----------------------------------------------------------
-
     async def __aenter__(self) -> AsyncClient:
         return self
 

@@ -118,18 +118,9 @@ class AsyncEngineSession(AsyncClientBase):
 
     # -- lifecycle -----------------------------------------------------------
 
-    async def __aenter__(self) -> AsyncEngineSession:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
     async def aclose(self) -> None:
-        """Close every connection to the engine."""
+        """Close every connection to the engine (the owning client's ``aclose``)."""
         await self.transport.aclose()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url} backend={self.dialect.backend}>"
 
     # -- negotiation ---------------------------------------------------------
 

@@ -125,8 +125,6 @@ class Client(ClientBase):
 
     # -- lifecycle -----------------------------------------------------------
 
-    # -- lifecycle -----------------------------------------------------------
-
     def __enter__(self) -> Client:
         return self
 

@@ -120,18 +120,9 @@ class EngineSession(ClientBase):
 
     # -- lifecycle -----------------------------------------------------------
 
-    def __enter__(self) -> EngineSession:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def close(self) -> None:
-        """Close every connection to the engine."""
+        """Close every connection to the engine (the owning client's ``close``)."""
         self.transport.close()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url} backend={self.dialect.backend}>"
 
     # -- negotiation ---------------------------------------------------------
 
