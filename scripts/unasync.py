@@ -106,6 +106,7 @@ RENAMES: dict[str, str] = {
     "AsyncPaged": "Paged",
     "AsyncRawStream": "RawStream",
     "AsyncRegistry": "Registry",
+    "AsyncRegistrySession": "RegistrySession",
     "AsyncSandbox": "Sandbox",
     "AsyncSocket": "Socket",
     "AsyncStatsStream": "StatsStream",
