@@ -106,6 +106,7 @@ RENAMES: dict[str, str] = {
     "AsyncPaged": "Paged",
     "AsyncRawStream": "RawStream",
     "AsyncRegistry": "Registry",
+    "AsyncRegistryBlobs": "RegistryBlobs",
     "AsyncRegistrySession": "RegistrySession",
     "AsyncSandbox": "Sandbox",
     "AsyncSocket": "Socket",
