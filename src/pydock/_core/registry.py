@@ -35,6 +35,7 @@ from pydock._core.auth import RegistryAuth
 from pydock._core.errmap import registry_error
 from pydock._core.headers import Challenge, parse_link_next, parse_www_authenticate
 from pydock._core.hosts import is_loopback
+from pydock._core.shapes import json_kind
 
 __all__ = [
     "DOCKER_MANIFEST",
@@ -321,25 +322,8 @@ def _descriptor_error(message: str, field: str | None = None) -> errors.Malforme
 def _shape_error(field: str, expected: str, value: object) -> errors.MalformedManifest:
     """A manifest member of the wrong JSON type (``field`` is its path in the manifest)."""
     return _descriptor_error(
-        f"the manifest's {field} should be {expected}, not {_json_type(value)}", field
+        f"the manifest's {field} should be {expected}, not {json_kind(value)}", field
     )
-
-
-def _json_type(value: object) -> str:
-    """How an error message names a JSON value's type."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _optional_str(payload: Mapping[str, Any], key: str, field: str) -> str | None:
@@ -740,7 +724,7 @@ def parse_listing(body: bytes, key: str) -> list[str]:
         ) from exc
     if not isinstance(payload, dict):
         raise errors.ProtocolError(
-            f"the registry's {key} listing should be an object, not {_json_type(payload)}",
+            f"the registry's {key} listing should be an object, not {json_kind(payload)}",
             field=key,
         )
     items = payload.get(key)
@@ -748,12 +732,12 @@ def parse_listing(body: bytes, key: str) -> list[str]:
         return []
     if not isinstance(items, list):
         raise errors.ProtocolError(
-            f"the registry's {key} should be a list, not {_json_type(items)}", field=key
+            f"the registry's {key} should be a list, not {json_kind(items)}", field=key
         )
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise errors.ProtocolError(
-                f"the registry's {key}[{i}] should be a string, not {_json_type(item)}",
+                f"the registry's {key}[{i}] should be a string, not {json_kind(item)}",
                 field=f"{key}[{i}]",
             )
     return list(items)
@@ -1274,7 +1258,7 @@ class AuthState:
             if candidate is None or candidate == "":
                 continue
             if not isinstance(candidate, str):
-                raise shape(field, f"should be a string, not {_json_type(candidate)}")
+                raise shape(field, f"should be a string, not {json_kind(candidate)}")
             if not _TOKEN_CHARS.fullmatch(candidate):
                 raise shape(field, "has characters a token cannot have")
             value = candidate
@@ -1290,12 +1274,12 @@ class AuthState:
         if lifetime is not None and (
             not isinstance(lifetime, (int, float)) or isinstance(lifetime, bool)
         ):
-            raise shape("expires_in", f"should be a number, not {_json_type(lifetime)}")
+            raise shape("expires_in", f"should be a number, not {json_kind(lifetime)}")
         if lifetime is None or not 0 < lifetime < 1e9:
             lifetime = DEFAULT_TOKEN_LIFETIME
         refresh = payload.get("refresh_token")
         if refresh is not None and not isinstance(refresh, str):
-            raise shape("refresh_token", f"should be a string, not {_json_type(refresh)}")
+            raise shape("refresh_token", f"should be a string, not {json_kind(refresh)}")
         if refresh:
             self._refresh_token = refresh
         margin = min(TOKEN_EXPIRY_MARGIN, float(lifetime) / 4)

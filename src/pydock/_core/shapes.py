@@ -26,6 +26,7 @@ __all__ = [
     "get_str_list",
     "get_str_map",
     "index",
+    "json_kind",
     "list_",
     "object_",
     "str_list",
@@ -42,7 +43,8 @@ def index(prefix: str, i: int) -> str:
     return f"{prefix}[{i}]"
 
 
-def _kind(value: object) -> str:
+def json_kind(value: object) -> str:
+    """How an error message names a JSON value's type (``"a list"``, ``"null"``...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -61,7 +63,7 @@ def _kind(value: object) -> str:
 def _wrong(field: str, expected: str, value: object) -> ProtocolError:
     where = field or "the answer"
     return ProtocolError(
-        f"the engine's answer has the wrong shape: {where} is {_kind(value)}, not {expected}",
+        f"the engine's answer has the wrong shape: {where} is {json_kind(value)}, not {expected}",
         field=field or None,
     )
 
